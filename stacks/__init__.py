@@ -1,0 +1,16 @@
+"""CDKTF constructs and the stack that turn an environment config into Terraform JSON.
+
+One module per AWS concern:
+
+- ``config``: the typed environment config (pydantic), YAML loading and cross-field checks.
+- ``aws``: loads only the AWS provider submodules the stacks use (fast import layer).
+- ``network``: existing VPC/subnets, or a new VPC with public and private subnets.
+- ``security_groups``: ALB and instance security groups with standalone rules.
+- ``target_group``: one ALB target group per fleet.
+- ``load_balancer``: the ALB, its listeners and listener rules.
+- ``fleet``: IAM role, launch template and Auto Scaling group per fleet.
+- ``scaling``: target-tracking policies per fleet.
+- ``outputs``: Terraform outputs.
+- ``fleet_stack``: the stack class that wires the constructs from one config.
+- ``synth``: the command line (``python main.py``) with staged, all-or-nothing output.
+"""

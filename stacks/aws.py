@@ -1,0 +1,117 @@
+"""Load only the AWS provider submodules the stacks use.
+
+``import cdktf_cdktf_provider_aws`` runs the package's ``__init__.py``, which imports all
+~2,100 generated submodules: about 12 s and 525 MB before any of our code runs. The
+fast path here registers the bare package in ``sys.modules`` without running that
+``__init__``, loads its ``_jsii`` module (which loads the provider's jsii assembly into
+the Node process, as the normal import does), and imports only :data:`SUBMODULES`.
+The synthesized JSON is byte-identical either way (``tests/test_fast_import.py``).
+
+If the fast path fails (for example after a provider upgrade changes the package
+layout), the partial modules are removed and the normal import is used instead, so
+synth only gets slower, never wrong. Set ``AI_FLEET_PROVIDER_IMPORT=full`` to force the
+normal import.
+
+Usage::
+
+    from stacks.aws import aws
+    aws.lb.Lb(scope, "alb", ...)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import types
+
+PACKAGE = "cdktf_cdktf_provider_aws"
+
+#: Provider submodules (resource and data source bindings) used by the constructs.
+SUBMODULES: tuple[str, ...] = (
+    "provider",
+    "vpc",
+    "subnet",
+    "internet_gateway",
+    "eip",
+    "nat_gateway",
+    "route_table",
+    "route",
+    "route_table_association",
+    "default_security_group",
+    "flow_log",
+    "cloudwatch_log_group",
+    "security_group",
+    "vpc_security_group_ingress_rule",
+    "vpc_security_group_egress_rule",
+    "lb",
+    "lb_listener",
+    "lb_listener_rule",
+    "lb_target_group",
+    "launch_template",
+    "autoscaling_group",
+    "autoscaling_policy",
+    "iam_role",
+    "iam_role_policy_attachment",
+    "iam_instance_profile",
+    "data_aws_ssm_parameter",
+    "data_aws_subnet",
+    "data_aws_partition",
+)
+
+#: How the provider was loaded in this process: "fast" or "full".
+mode: str = ""
+
+
+def _load_fast() -> types.SimpleNamespace:
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{PACKAGE} is not installed as a package")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = package
+    importlib.import_module(f"{PACKAGE}._jsii")
+    loaded = {}
+    for name in SUBMODULES:
+        module = importlib.import_module(f"{PACKAGE}.{name}")
+        setattr(package, name, module)
+        loaded[name] = module
+    return types.SimpleNamespace(**loaded)
+
+
+def _load_full() -> types.SimpleNamespace:
+    package = importlib.import_module(PACKAGE)
+    return types.SimpleNamespace(**{name: getattr(package, name) for name in SUBMODULES})
+
+
+def _forget_package() -> None:
+    for key in [k for k in sys.modules if k == PACKAGE or k.startswith(PACKAGE + ".")]:
+        del sys.modules[key]
+
+
+def load() -> types.SimpleNamespace:
+    """Return a namespace with one attribute per name in :data:`SUBMODULES`.
+
+    Uses the fast path unless ``AI_FLEET_PROVIDER_IMPORT=full``; falls back to the
+    normal package import when the fast path raises. Raises ImportError only when the
+    provider package itself cannot be imported.
+    """
+    global mode
+    if os.environ.get("AI_FLEET_PROVIDER_IMPORT", "fast") != "full":
+        try:
+            ns = _load_fast()
+            mode = "fast"
+            return ns
+        except Exception as exc:  # noqa: BLE001 - any failure means: use the safe path
+            print(
+                f"warning: fast provider import failed ({exc.__class__.__name__}: {exc}); "
+                "using the normal import",
+                file=sys.stderr,
+            )
+            _forget_package()
+    ns = _load_full()
+    mode = "full"
+    return ns
+
+
+aws = load()

@@ -1,0 +1,90 @@
+"""The stack class: wires the per-concern constructs from one environment config."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cdktf import LocalBackend, TerraformStack
+from constructs import Construct
+
+from .aws import aws
+from .config import EnvironmentConfig, user_data
+from .fleet import FleetGroup
+from .load_balancer import LoadBalancer
+from .network import Network
+from .outputs import Outputs
+from .scaling import Scaling, has_policies
+from .security_groups import SecurityGroups
+from .target_group import TargetGroup
+
+#: Tag every taggable resource gets (through the provider's default_tags).
+MANAGED_BY = "ai-fleet-terraform"
+
+
+class FleetStack(TerraformStack):
+    """One Terraform stack for one environment.
+
+    ``cfg`` is the validated config and ``config_path`` the YAML file it came from (user
+    data paths are relative to it). Terraform resource names are the construct paths
+    joined with underscores (``fleet-chat_autoscaling_group``), with no hash suffix, so
+    they are readable and stay stable as long as the construct IDs do.
+    """
+
+    def __init__(self, scope: Construct, cfg: EnvironmentConfig, config_path: str | Path):
+        super().__init__(scope, cfg.name)
+        self.cfg = cfg
+        tags = {"environment": cfg.name, "managed-by": MANAGED_BY, **cfg.tags}
+        aws.provider.AwsProvider(self, "aws", region=cfg.region, default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)])
+        LocalBackend(self, path=cfg.backend.path)
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
+
+        network = Network(self, "network", cfg, tags)
+        sgs = SecurityGroups(self, "security_groups", cfg, network.vpc_id)
+        target_groups = {
+            name: TargetGroup(self, f"fleet-{name}-tg", fleet_name=name, fleet=fleet, vpc_id=network.vpc_id).resource
+            for name, fleet in cfg.fleets.items()
+        }
+        lb = LoadBalancer(
+            self,
+            "load_balancer",
+            cfg=cfg,
+            subnet_ids=network.private_subnet_ids if cfg.load_balancer.internal else network.public_subnet_ids,
+            security_group_id=sgs.alb.id,
+            target_groups=target_groups,
+            preconditions=network.asg_subnet_az_checks if cfg.load_balancer.internal else network.subnet_az_checks,
+        )
+        groups = {}
+        for name, fleet in cfg.fleets.items():
+            fg = FleetGroup(
+                self,
+                f"fleet-{name}",
+                cfg=cfg,
+                fleet_name=name,
+                fleet=fleet,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=sgs.instances[name].id,
+                target_group_arn=target_groups[name].arn,
+                user_data=user_data(config_path, fleet),
+                partition=partition,
+                scaled=has_policies(fleet),
+                preconditions=network.asg_subnet_az_checks,
+            )
+            groups[name] = fg.group
+            Scaling(
+                self,
+                f"fleet-{name}-scaling",
+                fleet_name=name,
+                fleet=fleet,
+                group_name=fg.group.name,
+                alb_arn_suffix=lb.alb.arn_suffix,
+                target_group_arn_suffix=target_groups[name].arn_suffix,
+            )
+        Outputs(self, "outputs", lb=lb, security_groups=sgs, target_groups=target_groups, groups=groups)
+
+    def _allocate_logical_id(self, tf_element) -> str:  # noqa: D401 - jsii override
+        """Terraform name from the construct path below the stack, without hash suffix."""
+        # jsii passes a TerraformElement, or a constructs Node for some callers.
+        node = getattr(tf_element, "node", tf_element)
+        parts = node.path.split("/")[1:]
+        return re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(parts))

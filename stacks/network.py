@@ -1,0 +1,221 @@
+"""Network: an existing VPC and subnets, or a new VPC across 2-3 Availability Zones.
+
+New VPCs follow the AWS "VPC with public and private subnets" layout: one public subnet
+per AZ (ALB, NAT gateways) and one private subnet per AZ (instances), an internet
+gateway, NAT gateway(s) and one private route table per AZ. The default security group
+is locked down (no rules) and VPC flow logs go to CloudWatch Logs when enabled.
+
+Existing subnets are read with ``aws_subnet`` data sources so Terraform can check at plan
+time that each list spans two or more AZs (AWS requires it for an ALB).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from cdktf import Fn, Op, Postcondition, Precondition, TerraformResourceLifecycle, TerraformSelf
+from constructs import Construct
+
+from .aws import aws
+from .config import EnvironmentConfig
+
+
+class Network(Construct):
+    """Creates or looks up the VPC and subnets for one environment.
+
+    Attributes after construction: ``vpc_id`` (str token), ``public_subnet_ids`` and
+    ``private_subnet_ids`` (lists of str tokens), ``subnet_az_checks`` (Terraform
+    precondition blocks the ALB and ASG attach, empty for a created VPC).
+    """
+
+    def __init__(self, scope: Construct, id_: str, cfg: EnvironmentConfig, tags: dict[str, str]):
+        super().__init__(scope, id_)
+        self.subnet_az_checks: list[Precondition] = []
+        self.asg_subnet_az_checks: list[Precondition] = []
+        if cfg.network.create_vpc is not None:
+            self._create(cfg, tags)
+        else:
+            self._existing(cfg)
+
+    # Existing VPC ---------------------------------------------------------------------
+    def _existing(self, cfg: EnvironmentConfig) -> None:
+        net = cfg.network
+        self.vpc_id = net.vpc_id
+        self.public_subnet_ids = list(net.public_subnet_ids)
+        self.private_subnet_ids = list(net.private_subnet_ids)
+        for kind, ids, target in (
+            ("public", net.public_subnet_ids, self.subnet_az_checks),
+            ("private", net.private_subnet_ids, self.asg_subnet_az_checks),
+        ):
+            azs = []
+            for subnet_id in ids:
+                subnet = aws.data_aws_subnet.DataAwsSubnet(
+                    self,
+                    f"{kind}-{subnet_id}",
+                    id=subnet_id,
+                    lifecycle=TerraformResourceLifecycle(
+                        postcondition=[
+                            Postcondition(
+                                condition=Op.eq(TerraformSelf.get_string("vpc_id"), net.vpc_id),
+                                error_message=f"Subnet {subnet_id} is not in VPC {net.vpc_id} "
+                                f"(network.{kind}_subnet_ids).",
+                            )
+                        ]
+                    ),
+                )
+                azs.append(subnet.availability_zone)
+            target.append(
+                Precondition(
+                    condition=Op.gte(Fn.length_of(Fn.distinct(azs)), 2),
+                    error_message=f"network.{kind}_subnet_ids must span two or more "
+                    "Availability Zones.",
+                )
+            )
+
+    # New VPC ----------------------------------------------------------------------------
+    def _create(self, cfg: EnvironmentConfig, tags: dict[str, str]) -> None:
+        cv = cfg.network.create_vpc
+        name = cfg.name
+        vpc = aws.vpc.Vpc(
+            self,
+            "vpc",
+            cidr_block=cv.cidr_block,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        self.vpc_id = vpc.id
+        # Lock down the default security group: no ingress, no egress.
+        aws.default_security_group.DefaultSecurityGroup(
+            self, "default_security_group", vpc_id=vpc.id, tags={"Name": f"{name}-default-locked"}
+        )
+        if cv.enable_flow_logs:
+            self._flow_logs(name, vpc.id, cv.flow_logs_retention_in_days)
+
+        igw = aws.internet_gateway.InternetGateway(
+            self, "internet_gateway", vpc_id=vpc.id, tags={"Name": name}
+        )
+        subnets = list(
+            ipaddress.ip_network(cv.cidr_block).subnets(new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits)
+        )
+        n = len(cv.availability_zones)
+        public_rt = aws.route_table.RouteTable(
+            self, "public_route_table", vpc_id=vpc.id, tags={"Name": f"{name}-public"}
+        )
+        aws.route.Route(
+            self,
+            "public_default_route",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+        )
+        self.public_subnet_ids, self.private_subnet_ids = [], []
+        nat_ids = []
+        for i, az in enumerate(cv.availability_zones):
+            public = aws.subnet.Subnet(
+                self,
+                f"public-{az}",
+                vpc_id=vpc.id,
+                availability_zone=az,
+                cidr_block=str(subnets[i]),
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-public-{az}", "tier": "public"},
+            )
+            aws.route_table_association.RouteTableAssociation(
+                self, f"public-{az}-route", subnet_id=public.id, route_table_id=public_rt.id
+            )
+            self.public_subnet_ids.append(public.id)
+            if cv.nat_gateway == "one_per_az" or i == 0:
+                eip = aws.eip.Eip(self, f"nat-{az}-eip", domain="vpc", tags={"Name": f"{name}-nat-{az}"})
+                nat = aws.nat_gateway.NatGateway(
+                    self,
+                    f"nat-{az}",
+                    allocation_id=eip.id,
+                    subnet_id=public.id,
+                    tags={"Name": f"{name}-nat-{az}"},
+                    depends_on=[igw],
+                )
+                nat_ids.append(nat.id)
+        for i, az in enumerate(cv.availability_zones):
+            private = aws.subnet.Subnet(
+                self,
+                f"private-{az}",
+                vpc_id=vpc.id,
+                availability_zone=az,
+                cidr_block=str(subnets[n + i]),
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-private-{az}", "tier": "private"},
+            )
+            rt = aws.route_table.RouteTable(
+                self, f"private-{az}-route-table", vpc_id=vpc.id, tags={"Name": f"{name}-private-{az}"}
+            )
+            aws.route.Route(
+                self,
+                f"private-{az}-default-route",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat_ids[i] if cv.nat_gateway == "one_per_az" else nat_ids[0],
+            )
+            aws.route_table_association.RouteTableAssociation(
+                self, f"private-{az}-route", subnet_id=private.id, route_table_id=rt.id
+            )
+            self.private_subnet_ids.append(private.id)
+
+    def _flow_logs(self, name: str, vpc_id: str, retention: int) -> None:
+        group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "flow_logs_group",
+            name_prefix=f"/vpc/{name}/flow-logs-",
+            retention_in_days=retention,
+        )
+        role = aws.iam_role.IamRole(
+            self,
+            "flow_logs_role",
+            name_prefix=f"{name}-flow-logs-"[:38],
+            description=f"Lets VPC Flow Logs write to CloudWatch Logs for {name}.",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                sort_keys=True,
+            ),
+            inline_policy=[
+                aws.iam_role.IamRoleInlinePolicy(
+                    name="write-flow-logs",
+                    policy=Fn.jsonencode(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": [
+                                        "logs:CreateLogStream",
+                                        "logs:PutLogEvents",
+                                        "logs:DescribeLogGroups",
+                                        "logs:DescribeLogStreams",
+                                    ],
+                                    "Resource": f"{group.arn}:*",
+                                }
+                            ],
+                        }
+                    ),
+                )
+            ],
+        )
+        aws.flow_log.FlowLog(
+            self,
+            "flow_log",
+            vpc_id=vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+        )

@@ -1,0 +1,33 @@
+"""Terraform outputs of a stack: ALB, target groups, Auto Scaling groups, security groups."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from constructs import Construct
+
+
+class Outputs(Construct):
+    """Adds the stack outputs; their names are stable and free of construct paths.
+
+    Takes the ``LoadBalancer`` construct, the ``SecurityGroups`` construct and dicts of
+    fleet name -> ``LbTargetGroup`` and fleet name -> ``AutoscalingGroup``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, lb, security_groups, target_groups: dict, groups: dict):
+        super().__init__(scope, id_)
+
+        def out(name: str, value, description: str) -> None:
+            TerraformOutput(self, name, value=value, description=description).override_logical_id(name)
+
+        out("alb_dns_name", lb.alb.dns_name, "DNS name of the load balancer.")
+        out("alb_arn", lb.alb.arn, "ARN of the load balancer.")
+        out("alb_zone_id", lb.alb.zone_id, "Route 53 zone ID of the load balancer (for alias records).")
+        out("alb_security_group_id", security_groups.alb.id, "Security group of the load balancer.")
+        for name in sorted(target_groups):
+            out(f"{name}_target_group_arn", target_groups[name].arn, f"Target group of the {name} fleet.")
+            out(f"{name}_autoscaling_group_name", groups[name].name, f"Auto Scaling group of the {name} fleet.")
+            out(
+                f"{name}_instance_security_group_id",
+                security_groups.instances[name].id,
+                f"Security group of the {name} fleet's instances.",
+            )

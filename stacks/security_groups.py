@@ -1,0 +1,103 @@
+"""Security groups: the ALB's and one per fleet for its instances.
+
+Every rule is a standalone ``aws_vpc_security_group_ingress_rule`` /
+``aws_vpc_security_group_egress_rule`` with a description (no inline rules, so no
+dependency cycles between the groups). Rule construct IDs are keyed by port and CIDR,
+not list position, so reordering ``ingress_cidr_blocks`` does not churn the plan.
+
+- ALB group: ingress on 80 (and 443 with a certificate) from ``ingress_cidr_blocks``;
+  egress only to each fleet's instance group on that fleet's port.
+- Instance group per fleet: ingress only on the application port from the ALB group;
+  egress to the internet (model downloads, SSM, CloudWatch) through the NAT gateways.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from .aws import aws
+from .config import EnvironmentConfig
+
+
+def _key(cidr: str) -> str:
+    return cidr.replace(".", "_").replace("/", "_")
+
+
+class SecurityGroups(Construct):
+    """Creates the ALB group and one instance group per fleet.
+
+    Attributes: ``alb`` (the ALB ``SecurityGroup``) and ``instances`` (dict fleet name ->
+    ``SecurityGroup``).
+    """
+
+    def __init__(self, scope: Construct, id_: str, cfg: EnvironmentConfig, vpc_id: str):
+        super().__init__(scope, id_)
+        name = cfg.name
+        lb = cfg.load_balancer
+        cbd = TerraformResourceLifecycle(create_before_destroy=True)
+        self.alb = aws.security_group.SecurityGroup(
+            self,
+            "alb",
+            name_prefix=f"{name}-alb-",
+            description=f"ALB for {name}: HTTP/HTTPS from allowed client CIDRs",
+            vpc_id=vpc_id,
+            tags={"Name": f"{name}-alb"},
+            lifecycle=cbd,
+        )
+        ports = [80] + ([443] if lb.certificate_arn else [])
+        for port in ports:
+            for cidr in lb.ingress_cidr_blocks:
+                aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                    self,
+                    f"alb-ingress-{port}-{_key(cidr)}",
+                    security_group_id=self.alb.id,
+                    description=f"{'HTTPS' if port == 443 else 'HTTP'} from {cidr}",
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
+                )
+        self.instances = {}
+        for fleet_name, fleet in cfg.fleets.items():
+            sg = aws.security_group.SecurityGroup(
+                self,
+                f"{fleet_name}-instances",
+                name_prefix=f"{name}-{fleet_name}-",
+                description=f"{fleet_name} fleet instances of {name}: app port from the ALB only",
+                vpc_id=vpc_id,
+                tags={"Name": f"{name}-{fleet_name}"},
+                lifecycle=cbd,
+            )
+            self.instances[fleet_name] = sg
+            port = fleet.port
+            aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                self,
+                f"{fleet_name}-ingress-from-alb",
+                security_group_id=sg.id,
+                description=f"Port {port} from the ALB",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=self.alb.id,
+            )
+            aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+                self,
+                f"alb-egress-to-{fleet_name}",
+                security_group_id=self.alb.id,
+                description=f"Port {port} to the {fleet_name} fleet",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=sg.id,
+            )
+            aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+                self,
+                f"{fleet_name}-egress-https",
+                security_group_id=sg.id,
+                description="HTTPS to AWS APIs and model registries",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4="0.0.0.0/0",
+            )

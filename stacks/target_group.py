@@ -1,0 +1,50 @@
+"""One ALB target group per fleet (``aws_lb_target_group``).
+
+Named with ``name_prefix`` (at most 6 characters) and ``create_before_destroy``: a change
+of port, protocol or protocol version replaces the group, and Terraform must create the
+new one and repoint the listener before it deletes the old one, which a fixed ``name``
+would make impossible (AWS target group names are unique per region and account).
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from .aws import aws
+from .config import Fleet
+
+
+class TargetGroup(Construct):
+    """Creates the target group for one fleet; the resource is ``self.resource``."""
+
+    def __init__(self, scope: Construct, id_: str, *, fleet_name: str, fleet: Fleet, vpc_id: str):
+        super().__init__(scope, id_)
+        tg = fleet.target_group
+        hc = tg.health_check
+        self.resource = aws.lb_target_group.LbTargetGroup(
+            self,
+            "target_group",
+            name_prefix=f"{fleet_name[:5]}-",
+            port=fleet.port,
+            protocol=tg.protocol,
+            protocol_version=tg.protocol_version,
+            target_type="instance",
+            vpc_id=vpc_id,
+            deregistration_delay=str(tg.deregistration_delay),
+            slow_start=tg.slow_start,
+            load_balancing_algorithm_type=tg.load_balancing_algorithm_type,
+            health_check={
+                "enabled": True,
+                "protocol": tg.protocol,
+                "port": "traffic-port",
+                "path": fleet.health_check_path,
+                "matcher": fleet.health_check_matcher,
+                "interval": hc.interval,
+                "timeout": hc.timeout,
+                "healthy_threshold": hc.healthy_threshold,
+                "unhealthy_threshold": hc.unhealthy_threshold,
+            },
+            tags={"Name": fleet_name, "fleet": fleet_name},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
