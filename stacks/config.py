@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -761,7 +761,11 @@ def _fleet_checks(where: str, fleet: Fleet) -> list[tuple[str, str]]:
     a = f"{where}.autoscaling_group"
     if asg.min_size > asg.max_size:
         out.append((f"{a}.min_size", f"must not exceed max_size ({asg.min_size} > {asg.max_size})"))
-    if asg.desired_capacity is not None and not asg.min_size <= asg.desired_capacity <= asg.max_size:
+    if (
+        asg.desired_capacity is not None
+        and asg.min_size <= asg.max_size
+        and not asg.min_size <= asg.desired_capacity <= asg.max_size
+    ):
         out.append(
             (
                 f"{a}.desired_capacity",
@@ -848,6 +852,31 @@ def _loc(parts: tuple) -> str:
     return ".".join(str(p) for p in parts)
 
 
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found = []
+    for arg in get_args(annotation):
+        found.extend(_models_in(arg))
+    return found
+
+
+def _description(loc: tuple) -> str:
+    """Description of the field at ``loc`` (skipping list indices and dict keys)."""
+    models: list[type[BaseModel]] = [EnvironmentConfig]
+    description = ""
+    for part in loc:
+        field = next((m.model_fields[part] for m in models if isinstance(part, str) and part in m.model_fields), None)
+        if field is None:
+            continue
+        description = field.description or ""
+        if not description:
+            for meta in get_args(field.annotation)[1:] if get_origin(field.annotation) is Annotated else []:
+                description = getattr(meta, "description", None) or description
+        models = _models_in(field.annotation) or models
+    return description
+
+
 def _pydantic_message(err: dict) -> str:
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
@@ -857,7 +886,9 @@ def _pydantic_message(err: dict) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if err["type"] == "string_pattern_mismatch":
-        return f"{err['input']!r} is not allowed: {msg}"
+        hint = _description(err["loc"])
+        pattern = err.get("ctx", {}).get("pattern", "")
+        return f"{err['input']!r} is not allowed: {hint or 'must match'} (pattern {pattern})"
     if err["type"] in ("literal_error", "enum"):
         return f"{err['input']!r} is not allowed: {msg}"
     return msg

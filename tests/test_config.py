@@ -1,0 +1,131 @@
+"""The config model: example files, defaults, presets and cross-field rules.
+
+Pure Python: these tests never load the AWS provider.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import yaml
+from helpers import EXAMPLES, ROOT
+
+from stacks.config import ConfigError, PRESETS, load_config, parse_config
+from stacks.schema import render
+
+
+def dev() -> dict:
+    return yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+
+
+def problems(data: dict) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data, "x.yaml")
+    return [str(p) for p in exc.value.problems]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_are_valid(path):
+    cfg = load_config(path)
+    assert cfg.name == path.stem
+
+
+def test_at_least_two_examples_with_both_network_modes():
+    cfgs = {p.stem: load_config(p) for p in EXAMPLES}
+    assert cfgs["dev"].network.creates_vpc
+    assert not cfgs["prod"].network.creates_vpc
+    assert cfgs["prod"].load_balancer.certificate_arn
+    assert cfgs["prod"].fleets["chat"].autoscaling_group.mixed_instances_policy is not None
+
+
+def test_defaults_are_production_safe():
+    data = dev()
+    data["production"] = True
+    data["fleets"]["chat"] = {"launch_template": {"image_id": "ami-0123456789abcdef0"}}
+    cfg = parse_config(data, "x.yaml")
+    fleet = cfg.fleets["chat"]
+    assert cfg.deletion_protection is True
+    assert cfg.load_balancer.drop_invalid_header_fields is True
+    assert cfg.load_balancer.idle_timeout >= 300
+    assert fleet.target_group.load_balancing_algorithm_type == "least_outstanding_requests"
+    assert fleet.target_group.slow_start == 0
+    assert fleet.target_group.deregistration_delay >= 300
+    assert fleet.autoscaling_group.min_size >= 2
+    assert fleet.autoscaling_group.health_check_type == "ELB"
+    assert fleet.launch_template.root_volume_type == "gp3"
+
+
+def test_deletion_protection_follows_production_unless_explicit():
+    data = dev()
+    assert parse_config(data, "x").deletion_protection is False
+    data["load_balancer"]["enable_deletion_protection"] = True
+    assert parse_config(data, "x").deletion_protection is True
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_presets_set_port_and_path_and_can_be_overridden(preset):
+    data = dev()
+    fleet = data["fleets"]["chat"]
+    fleet["preset"] = preset
+    fleet["target_group"] = {}
+    cfg = parse_config(copy.deepcopy(data), "x")
+    assert cfg.fleets["chat"].port == PRESETS[preset]["port"]
+    assert cfg.fleets["chat"].health_check_path == PRESETS[preset]["path"]
+    fleet["target_group"] = {"port": 9999, "health_check": {"path": "/ready"}}
+    cfg = parse_config(data, "x")
+    assert cfg.fleets["chat"].port == 9999
+    assert cfg.fleets["chat"].health_check_path == "/ready"
+
+
+def test_grpc_gets_grpc_matcher_and_http_matcher_is_rejected():
+    data = dev()
+    data["fleets"]["chat"]["target_group"] = {"protocol_version": "GRPC"}
+    assert parse_config(copy.deepcopy(data), "x").fleets["chat"].health_check_matcher == "12"
+    data["fleets"]["chat"]["target_group"]["health_check"] = {"matcher": "200-299"}
+    assert any("gRPC status codes 0-99" in m for m in problems(data))
+
+
+def test_every_problem_is_reported_not_just_the_first():
+    data = dev()
+    asg = data["fleets"]["chat"]["autoscaling_group"]
+    asg["min_size"], asg["max_size"], asg["desired_capacity"] = 3, 2, 5
+    data["fleets"]["chat"]["target_group"]["health_check"]["timeout"] = 20
+    msgs = problems(data)
+    assert any("min_size: must not exceed max_size" in m for m in msgs)
+    assert any("desired_capacity: must be within" in m for m in msgs)
+    assert any("health_check.timeout: must be less than interval" in m for m in msgs)
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text((ROOT / "config" / "dev.yaml").read_text() + "\nregion: us-west-2\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert "duplicate key 'region'" in str(exc.value)
+
+
+def test_multi_fleet_routing_rules():
+    data = dev()
+    chat = data["fleets"]["chat"]
+    data["fleets"]["embed"] = copy.deepcopy(chat)
+    msgs = problems(copy.deepcopy(data))
+    assert any("exactly one fleet must set 'default: true'" in m for m in msgs)
+    chat["default"] = True
+    assert any("embed.listener_rule: required" in m for m in problems(copy.deepcopy(data)))
+    data["fleets"]["embed"]["listener_rule"] = {"priority": 10, "path_patterns": ["/v1/embeddings"]}
+    cfg = parse_config(copy.deepcopy(data), "x")
+    assert cfg.default_fleet == "chat"
+    data["fleets"]["third"] = copy.deepcopy(data["fleets"]["embed"])
+    msgs = problems(data)
+    assert any("priority: 10 is already used by fleet 'embed'" in m for m in msgs)
+    assert any("same path_patterns and host_headers" in m for m in msgs)
+
+
+def test_schema_file_is_current():
+    """config/schema.json must match the model: run `make schema` after changing it."""
+    assert (ROOT / "config" / "schema.json").read_text() == render()
+    schema = json.loads(render())
+    assert "fleets" in schema["required"]
+    assert schema["additionalProperties"] is False
