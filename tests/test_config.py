@@ -90,10 +90,11 @@ def test_grpc_gets_grpc_matcher_and_http_matcher_is_rejected():
 def test_every_problem_is_reported_not_just_the_first():
     data = dev()
     asg = data["fleets"]["chat"]["autoscaling_group"]
-    asg["min_size"], asg["max_size"], asg["desired_capacity"] = 3, 2, 5
+    asg["min_size"], asg["max_size"], asg["desired_capacity"] = 1, 2, 5
     data["fleets"]["chat"]["target_group"]["health_check"]["timeout"] = 20
+    data["network"]["create_vpc"]["availability_zones"] = ["us-east-1a", "us-east-1a"]
     msgs = problems(data)
-    assert any("min_size: must not exceed max_size" in m for m in msgs)
+    assert any("availability_zones: must be distinct" in m for m in msgs)
     assert any("desired_capacity: must be within" in m for m in msgs)
     assert any("health_check.timeout: must be less than interval" in m for m in msgs)
 
