@@ -164,19 +164,34 @@ class StrictModel(BaseModel):
 
 Preset = Literal["vllm", "tgi", "triton", "torchserve", "ray-serve", "custom"]
 
-#: Application port and readiness path per inference server, from each server's docs:
-#: vLLM OpenAI server (port 8000, GET /health), Hugging Face TGI (container port 80,
-#: commonly published as 8080, GET /health), NVIDIA Triton (HTTP 8000,
-#: GET /v2/health/ready), TorchServe (inference 8080, GET /ping), Ray Serve (8000,
-#: GET /-/healthz). ``custom`` assumes nothing beyond port 8080 and GET /health.
+#: Per inference server, from each server's docs: application port and readiness path
+#: (vLLM OpenAI server: 8000, GET /health; Hugging Face TGI: container port 80, commonly
+#: published as 8080, GET /health; NVIDIA Triton: HTTP 8000 GET /v2/health/ready, gRPC
+#: 8001 with the standard grpc.health.v1 service; TorchServe: inference 8080, GET /ping;
+#: Ray Serve: 8000, GET /-/healthz), and the timing defaults that drive grace periods,
+#: warm-up, draining and idle timeouts: ``model_load_seconds`` (boot to ready: model
+#: download plus load; LLM weights take minutes) and ``max_request_seconds`` (the longest
+#: request, streamed generations included). ``custom`` assumes port 8080 and GET /health.
+#: Every value can be overridden per fleet.
 PRESETS: dict[str, dict[str, Any]] = {
-    "vllm": {"port": 8000, "path": "/health"},
-    "tgi": {"port": 8080, "path": "/health"},
-    "triton": {"port": 8000, "path": "/v2/health/ready"},
-    "torchserve": {"port": 8080, "path": "/ping"},
-    "ray-serve": {"port": 8000, "path": "/-/healthz"},
-    "custom": {"port": 8080, "path": "/health"},
+    "vllm": {"port": 8000, "path": "/health", "model_load_seconds": 600, "max_request_seconds": 600},
+    "tgi": {"port": 8080, "path": "/health", "model_load_seconds": 600, "max_request_seconds": 600},
+    "triton": {
+        "port": 8000,
+        "path": "/v2/health/ready",
+        "grpc_port": 8001,
+        "grpc_path": "/grpc.health.v1.Health/Check",
+        "model_load_seconds": 300,
+        "max_request_seconds": 120,
+    },
+    "torchserve": {"port": 8080, "path": "/ping", "model_load_seconds": 300, "max_request_seconds": 120},
+    "ray-serve": {"port": 8000, "path": "/-/healthz", "model_load_seconds": 300, "max_request_seconds": 300},
+    "custom": {"port": 8080, "path": "/health", "model_load_seconds": 300, "max_request_seconds": 300},
 }
+
+#: ALB's own gRPC health-check path; an unimplemented method answers gRPC status 12,
+#: which proves the server is up when it has no standard health service.
+ALB_GRPC_DEFAULT_PATH = "/AWS.ALB/healthcheck"
 
 
 # --------------------------------------------------------------------------------------
@@ -255,12 +270,12 @@ class LoadBalancer(StrictModel):
         description="Client CIDR blocks allowed on ports 80/443. Required: there is no "
         "open-to-the-world default.",
     )
-    idle_timeout: int = Field(
-        600,
+    idle_timeout: int | None = Field(
+        None,
         ge=1,
         le=4000,
-        description="Seconds a connection may stay idle; long enough for the slowest "
-        "generation request (AWS range 1-4000, AWS default 60).",
+        description="Seconds a connection may stay idle (AWS range 1-4000, AWS default 60). "
+        "Default: the longest max_request_seconds of the fleets, so no generation is cut.",
     )
     drop_invalid_header_fields: bool = True
     enable_deletion_protection: bool | None = Field(
@@ -317,16 +332,18 @@ class TargetGroup(StrictModel):
     port: Port | None = Field(None, description="Application port; default from the preset.")
     protocol: Literal["HTTP", "HTTPS"] = "HTTP"
     protocol_version: Literal["HTTP1", "HTTP2", "GRPC"] = "HTTP1"
-    deregistration_delay: int = Field(
-        300,
+    deregistration_delay: int | None = Field(
+        None,
         ge=0,
         le=3600,
-        description="Seconds in-flight requests get to finish before a target leaves.",
+        description="Seconds in-flight requests get to finish before a target leaves "
+        "(0-3600). Default: the fleet's max_request_seconds.",
     )
-    slow_start: int = Field(
-        0,
-        description="Seconds of linear ramp-up for a new target: 0 (off) or 30-900. "
-        "AWS rejects it with least_outstanding_requests.",
+    slow_start: int | None = Field(
+        None,
+        description="Seconds of linear ramp-up for a new target: 0 (off) or 30-900. AWS "
+        "rejects it with least_outstanding_requests and weighted_random. Default: with "
+        "round_robin a fifth of model_load_seconds (30-900), else 0.",
     )
     load_balancing_algorithm_type: Literal[
         "round_robin", "least_outstanding_requests", "weighted_random"
@@ -439,6 +456,89 @@ class InstanceRefresh(StrictModel):
     skip_matching: bool = Field(True, description="Skip instances already on the new template.")
 
 
+class WarmPool(StrictModel):
+    """Warm pool of the fleet's Auto Scaling group (``aws_autoscaling_group.warm_pool``)."""
+
+    pool_state: Literal["Stopped", "Hibernated", "Running"] = Field(
+        "Stopped", description="State of instances in the pool; Stopped costs only EBS."
+    )
+    min_size: int = Field(0, ge=0, le=10000, description="Instances kept in the pool.")
+    max_group_prepared_capacity: int | None = Field(
+        None,
+        ge=0,
+        le=10000,
+        description="Cap on instances in the group plus the pool; default: the group's max_size.",
+    )
+    reuse_on_scale_in: bool = Field(
+        True, description="Return instances to the pool on scale-in instead of terminating."
+    )
+
+
+class LaunchHook(StrictModel):
+    """Launch lifecycle hook ``model-ready``: holds a new instance in Pending:Wait until it
+    reports the model loaded (``aws autoscaling complete-lifecycle-action``)."""
+
+    heartbeat_timeout: int | None = Field(
+        None,
+        ge=30,
+        le=7200,
+        description="Seconds to wait (30-7200). Default: model_load_seconds + "
+        "healthy_threshold x interval.",
+    )
+    default_result: Literal["ABANDON", "CONTINUE"] = Field(
+        "ABANDON", description="On timeout: ABANDON terminates and replaces the instance."
+    )
+
+
+class TerminationHook(StrictModel):
+    """Termination lifecycle hook ``drain``: keeps a terminating instance up while its
+    in-flight requests finish."""
+
+    heartbeat_timeout: int | None = Field(
+        None, ge=30, le=7200, description="Seconds (30-7200). Default: max_request_seconds."
+    )
+    default_result: Literal["ABANDON", "CONTINUE"] = "CONTINUE"
+
+
+class LifecycleHooks(StrictModel):
+    """Lifecycle hooks created with the group (``initial_lifecycle_hook``), so even the
+    first instances pass through them. Both are off unless configured."""
+
+    launch: LaunchHook | None = None
+    termination: TerminationHook | None = None
+
+
+class SpotAutoscalingGroup(StrictModel):
+    """A second, spot-only Auto Scaling group of the same fleet, registered in the same
+    target group with the same launch template. Lets the main group stay on-demand with
+    a warm pool (AWS forbids warm pools on groups with spot) while spot capacity scales
+    beside it."""
+
+    min_size: int = Field(0, ge=0, le=10000)
+    max_size: int = Field(..., ge=1, le=10000)
+    desired_capacity: int | None = Field(None, ge=0, le=10000, description="Default: min_size.")
+    instance_types: list[InstanceType | InstanceOverride] = Field(..., min_length=1, max_length=40)
+    spot_allocation_strategy: Literal[
+        "price-capacity-optimized",
+        "capacity-optimized",
+        "capacity-optimized-prioritized",
+        "lowest-price",
+    ] = "price-capacity-optimized"
+    capacity_rebalance: bool = True
+
+    def overrides(self) -> list[InstanceOverride]:
+        """The instance types as overrides, in the order given."""
+        return [
+            t if isinstance(t, InstanceOverride) else InstanceOverride(instance_type=t)
+            for t in self.instance_types
+        ]
+
+    @property
+    def effective_desired_capacity(self) -> int:
+        """Desired capacity, defaulting to ``min_size``."""
+        return self.min_size if self.desired_capacity is None else self.desired_capacity
+
+
 class AutoscalingGroup(StrictModel):
     """Auto Scaling group per fleet (``aws_autoscaling_group``)."""
 
@@ -449,15 +549,21 @@ class AutoscalingGroup(StrictModel):
         "when a scaling policy manages it."
     )
     health_check_type: Literal["ELB", "EC2"] = "ELB"
-    health_check_grace_period: int = Field(
-        600,
+    health_check_grace_period: int | None = Field(
+        None,
         ge=0,
         le=7200,
-        description="Seconds after launch before failed health checks count; cover the "
-        "model load time.",
+        description="Seconds after InService before failed health checks count (0-7200). "
+        "Default: model_load_seconds + healthy_threshold x interval; with a launch "
+        "lifecycle hook (which holds the instance until the model is ready) only "
+        "healthy_threshold x interval + 60.",
     )
-    default_instance_warmup: int = Field(
-        300, ge=0, le=3600, description="Seconds before a new instance's metrics count."
+    default_instance_warmup: int | None = Field(
+        None,
+        ge=0,
+        le=3600,
+        description="Seconds before a new instance's metrics count (0-3600). Default: "
+        "model_load_seconds (without launch hook) + the slow-start ramp, at least 60.",
     )
     capacity_rebalance: bool | None = Field(
         None, description="Replace spot instances at elevated interruption risk; "
@@ -467,6 +573,12 @@ class AutoscalingGroup(StrictModel):
         None, description="Seconds; 0 or 86400-31536000 (1-365 days)."
     )
     mixed_instances_policy: MixedInstancesPolicy | None = None
+    warm_pool: WarmPool | None = Field(
+        None,
+        description="Pre-initialized stopped/hibernated instances so scale-out skips the model "
+        "download. AWS does not allow it with a mixed_instances_policy: use "
+        "spot_autoscaling_group for spot capacity next to a warm on-demand group.",
+    )
     instance_refresh: InstanceRefresh | None = Field(
         InstanceRefresh(), description="Rolling refresh on template change; null turns it off."
     )
@@ -478,8 +590,40 @@ class AutoscalingGroup(StrictModel):
         return self.min_size if self.desired_capacity is None else self.desired_capacity
 
 
+class CustomMetric(StrictModel):
+    """Target tracking on a CloudWatch metric published per Auto Scaling group
+    (``customized_metric_specification``). The default is the GPU utilization that the
+    CloudWatch agent's ``nvidia_gpu`` plugin publishes (see user_data/vllm-gpu.sh), with
+    the ``AutoScalingGroupName`` dimension added for each group."""
+
+    namespace: str = Field("CWAgent", min_length=1, max_length=255)
+    metric_name: str = Field("nvidia_smi_utilization_gpu", min_length=1, max_length=255)
+    statistic: Literal["Average", "Minimum", "Maximum", "Sum", "SampleCount"] = "Average"
+    unit: str | None = Field(None, description="CloudWatch unit, e.g. Percent.")
+    target_value: float = Field(..., gt=0, description="Target value of the metric.")
+    dimensions: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=255)],
+        Annotated[str, StringConstraints(min_length=1, max_length=1024)],
+    ] = Field(default_factory=dict, description="Extra dimensions besides AutoScalingGroupName.")
+
+
+class ScheduledAction(StrictModel):
+    """A scheduled size change (``aws_autoscaling_schedule``); give at least one size."""
+
+    recurrence: str = Field(
+        ...,
+        pattern=r"^\S+ \S+ \S+ \S+ \S+$",
+        description="Cron expression in five fields, e.g. '0 8 * * MON-FRI'.",
+    )
+    time_zone: str = Field("Etc/UTC", pattern=r"^[A-Za-z_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+    min_size: int | None = Field(None, ge=0, le=10000)
+    max_size: int | None = Field(None, ge=0, le=10000)
+    desired_capacity: int | None = Field(None, ge=0, le=10000)
+
+
 class Scaling(StrictModel):
-    """Target-tracking scaling policies (``aws_autoscaling_policy``)."""
+    """Scaling of the fleet's group(s): target-tracking policies
+    (``aws_autoscaling_policy``) and scheduled actions (``aws_autoscaling_schedule``)."""
 
     request_count_per_target: float | None = Field(
         None,
@@ -489,7 +633,14 @@ class Scaling(StrictModel):
     cpu_utilization: float | None = Field(
         None, gt=0, le=100, description="Target average CPU utilization, percent."
     )
+    custom_metric: CustomMetric | None = Field(
+        None, description="Target tracking on a CloudWatch metric, e.g. GPU utilization."
+    )
     disable_scale_in: bool = False
+    scheduled_actions: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")],
+        ScheduledAction,
+    ] = Field(default_factory=dict, description="Scheduled size changes keyed by name.")
 
 
 class ListenerRule(StrictModel):
@@ -504,10 +655,48 @@ class ListenerRule(StrictModel):
     )
 
 
-class Fleet(StrictModel):
-    """One model server fleet: target group, launch template and Auto Scaling group."""
+class FleetAlarms(StrictModel):
+    """CloudWatch alarms of one fleet on its target group's ALB metrics
+    (``aws_cloudwatch_metric_alarm``), sent to the environment's SNS topic."""
 
-    preset: Preset = Field("custom", description="Inference server; sets port and health path.")
+    unhealthy_host_count: int = Field(
+        1, ge=1, description="Alarm when this many targets are unhealthy (UnHealthyHostCount)."
+    )
+    target_5xx_count: int = Field(
+        10, ge=1, description="Alarm when targets return this many 5XX per period."
+    )
+    p99_target_response_time: float | None = Field(
+        None,
+        gt=0,
+        description="Alarm when p99 TargetResponseTime exceeds this many seconds. Default: "
+        "the fleet's max_request_seconds.",
+    )
+    period: Literal[10, 30, 60, 300, 900, 3600] = Field(60, description="Seconds per datapoint.")
+    evaluation_periods: int = Field(3, ge=1, le=100)
+
+
+class Fleet(StrictModel):
+    """One model server fleet: target group, launch template and Auto Scaling group(s)."""
+
+    preset: Preset = Field(
+        "custom",
+        description="Inference server; sets port, health path and matcher, and the model "
+        "load and request-time defaults.",
+    )
+    model_load_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=7200,
+        description="Seconds from boot to serving (model download + load). Drives the grace "
+        "period, instance warm-up, slow start and launch-hook timeout. Default: the preset's.",
+    )
+    max_request_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=4000,
+        description="Longest request in seconds, streamed generations included. Drives "
+        "ALB idle_timeout, deregistration_delay and the termination hook. Default: the preset's.",
+    )
     default: bool = Field(
         False, description="Receives requests no listener rule matches; exactly one fleet."
     )
@@ -515,26 +704,128 @@ class Fleet(StrictModel):
     target_group: TargetGroup = TargetGroup()
     launch_template: LaunchTemplate
     autoscaling_group: AutoscalingGroup = AutoscalingGroup()
+    spot_autoscaling_group: SpotAutoscalingGroup | None = None
+    lifecycle_hooks: LifecycleHooks = LifecycleHooks()
     scaling: Scaling = Scaling()
+    alarms: FleetAlarms = FleetAlarms()
 
-    # Values resolved from the preset -------------------------------------------------
+    # Values resolved from the preset and the timing inputs ----------------------------
+    # Each property returns the explicit value when one is set, else the derived default;
+    # README "AI serving defaults" explains each derivation.
+    @property
+    def _grpc(self) -> bool:
+        return self.target_group.protocol_version == "GRPC"
+
     @property
     def port(self) -> int:
-        """Application port: explicit ``target_group.port`` or the preset's."""
-        return self.target_group.port or PRESETS[self.preset]["port"]
+        """Application port: explicit, else the preset's (its gRPC port for gRPC)."""
+        preset = PRESETS[self.preset]
+        if self.target_group.port:
+            return self.target_group.port
+        return preset.get("grpc_port", preset["port"]) if self._grpc else preset["port"]
 
     @property
     def health_check_path(self) -> str:
-        """Health-check path: explicit or the preset's."""
-        return self.target_group.health_check.path or PRESETS[self.preset]["path"]
+        """Health-check path: explicit, else the preset's (for gRPC its health method, or
+        the ALB default path)."""
+        if self.target_group.health_check.path:
+            return self.target_group.health_check.path
+        preset = PRESETS[self.preset]
+        if self._grpc:
+            return preset.get("grpc_path", ALB_GRPC_DEFAULT_PATH)
+        return preset["path"]
 
     @property
     def health_check_matcher(self) -> str:
-        """Matcher: explicit, else 200 for HTTP and 12 (UNIMPLEMENTED) for gRPC."""
+        """Matcher: explicit, else 200 for HTTP; for gRPC 0 (OK) when the path is a real
+        health method, 12 (UNIMPLEMENTED) for the ALB default path."""
         explicit = self.target_group.health_check.matcher
         if explicit:
             return explicit
-        return "12" if self.target_group.protocol_version == "GRPC" else "200"
+        if self._grpc:
+            return "12" if self.health_check_path == ALB_GRPC_DEFAULT_PATH else "0"
+        return "200"
+
+    @property
+    def effective_model_load_seconds(self) -> int:
+        """Model load time, seconds: explicit or the preset's."""
+        return self.model_load_seconds or PRESETS[self.preset]["model_load_seconds"]
+
+    @property
+    def effective_max_request_seconds(self) -> int:
+        """Longest request, seconds: explicit or the preset's."""
+        return self.max_request_seconds or PRESETS[self.preset]["max_request_seconds"]
+
+    @property
+    def _ready_seconds(self) -> int:
+        hc = self.target_group.health_check
+        return hc.healthy_threshold * hc.interval
+
+    @property
+    def effective_deregistration_delay(self) -> int:
+        """Deregistration delay, seconds: explicit or max_request_seconds (cap 3600)."""
+        explicit = self.target_group.deregistration_delay
+        return explicit if explicit is not None else min(3600, self.effective_max_request_seconds)
+
+    @property
+    def effective_slow_start(self) -> int:
+        """Slow start, seconds: explicit, else with round_robin a fifth of the model load
+        time within 30-900, else 0 (AWS allows slow start only with round_robin)."""
+        explicit = self.target_group.slow_start
+        if explicit is not None:
+            return explicit
+        if self.target_group.load_balancing_algorithm_type != "round_robin":
+            return 0
+        return min(900, max(30, self.effective_model_load_seconds // 5))
+
+    @property
+    def effective_health_check_grace_period(self) -> int:
+        """Grace period, seconds: explicit, else covers model load (or only the health
+        checks when a launch hook already waited for the model); cap 7200."""
+        explicit = self.autoscaling_group.health_check_grace_period
+        if explicit is not None:
+            return explicit
+        if self.lifecycle_hooks.launch is not None:
+            return self._ready_seconds + 60
+        return min(7200, self.effective_model_load_seconds + self._ready_seconds)
+
+    @property
+    def effective_default_instance_warmup(self) -> int:
+        """Instance warm-up, seconds: explicit, else model load (without launch hook)
+        plus the slow-start ramp, at least 60; cap 3600."""
+        explicit = self.autoscaling_group.default_instance_warmup
+        if explicit is not None:
+            return explicit
+        load = 0 if self.lifecycle_hooks.launch is not None else self.effective_model_load_seconds
+        return min(3600, max(60, load + self.effective_slow_start))
+
+    @property
+    def effective_launch_heartbeat(self) -> int | None:
+        """Launch hook timeout, seconds (None without a launch hook)."""
+        hook = self.lifecycle_hooks.launch
+        if hook is None:
+            return None
+        if hook.heartbeat_timeout is not None:
+            return hook.heartbeat_timeout
+        return min(7200, max(30, self.effective_model_load_seconds + self._ready_seconds))
+
+    @property
+    def effective_termination_heartbeat(self) -> int | None:
+        """Termination hook timeout, seconds (None without a termination hook)."""
+        hook = self.lifecycle_hooks.termination
+        if hook is None:
+            return None
+        if hook.heartbeat_timeout is not None:
+            return hook.heartbeat_timeout
+        return min(7200, max(30, self.effective_max_request_seconds))
+
+    @property
+    def uses_spot(self) -> bool:
+        """True when any group of the fleet may launch spot instances."""
+        mip = self.autoscaling_group.mixed_instances_policy
+        return self.spot_autoscaling_group is not None or (
+            mip is not None and mip.on_demand_percentage_above_base_capacity < 100
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -555,6 +846,16 @@ class LocalBackend(StrictModel):
 # --------------------------------------------------------------------------------------
 # Environment
 # --------------------------------------------------------------------------------------
+
+
+class Alarms(StrictModel):
+    """Where fleet alarms go: a given SNS topic, or one the stack creates (encrypted with
+    the AWS managed SNS key)."""
+
+    enabled: bool = Field(True, description="Create the fleets' CloudWatch alarms.")
+    sns_topic_arn: Arn | None = Field(
+        None, description="Existing SNS topic for alarm and OK notifications; default: create one."
+    )
 
 
 class EnvironmentConfig(StrictModel):
@@ -578,6 +879,7 @@ class EnvironmentConfig(StrictModel):
     network: Network
     load_balancer: LoadBalancer
     fleets: dict[FleetName, Fleet] = Field(..., min_length=1, max_length=20)
+    alarms: Alarms = Alarms()
     backend: LocalBackend = LocalBackend()
 
     @property
@@ -585,6 +887,14 @@ class EnvironmentConfig(StrictModel):
         """ALB deletion protection: explicit, else on in production."""
         explicit = self.load_balancer.enable_deletion_protection
         return self.production if explicit is None else explicit
+
+    @property
+    def effective_idle_timeout(self) -> int:
+        """ALB idle timeout, seconds: explicit or the longest max_request_seconds (cap 4000)."""
+        explicit = self.load_balancer.idle_timeout
+        if explicit is not None:
+            return explicit
+        return min(4000, max(f.effective_max_request_seconds for f in self.fleets.values()))
 
     @property
     def default_fleet(self) -> str:
@@ -711,6 +1021,21 @@ def cross_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
                 )
             conditions.setdefault(key, name)
         out.extend(_fleet_checks(where, fleet))
+    # The same path pattern in two host-less rules: only the lower priority would match.
+    seen_paths: dict[str, str] = {}
+    for name, fleet in cfg.fleets.items():
+        rule = fleet.listener_rule
+        if rule is None or rule.host_headers:
+            continue
+        for i, path in enumerate(rule.path_patterns):
+            if path in seen_paths and seen_paths[path] != name:
+                out.append(
+                    (
+                        f"fleets.{name}.listener_rule.path_patterns.{i}",
+                        f"{path!r} is already routed to fleet {seen_paths[path]!r}",
+                    )
+                )
+            seen_paths.setdefault(path, name)
     return out
 
 
@@ -725,14 +1050,14 @@ def _fleet_checks(where: str, fleet: Fleet) -> list[tuple[str, str]]:
                 f"must be less than interval ({hc.timeout} >= {hc.interval})",
             )
         )
-    if tg.slow_start != 0 and not 30 <= tg.slow_start <= 900:
+    if tg.slow_start and not 30 <= tg.slow_start <= 900:
         out.append((f"{where}.target_group.slow_start", "must be 0 (off) or 30-900 seconds"))
-    if tg.slow_start and tg.load_balancing_algorithm_type == "least_outstanding_requests":
+    if tg.slow_start and tg.load_balancing_algorithm_type != "round_robin":
         out.append(
             (
                 f"{where}.target_group.slow_start",
                 "AWS rejects slow_start with load_balancing_algorithm_type "
-                "least_outstanding_requests: set slow_start to 0 or use round_robin",
+                f"{tg.load_balancing_algorithm_type}: set slow_start to 0 or use round_robin",
             )
         )
     if tg.protocol_version == "GRPC":
@@ -791,6 +1116,57 @@ def _fleet_checks(where: str, fleet: Fleet) -> list[tuple[str, str]]:
             out.append((f"{a}.instance_refresh.checkpoint_percentages", "must be strictly ascending"))
         if ir.checkpoint_delay is not None and not cps:
             out.append((f"{a}.instance_refresh.checkpoint_delay", "needs checkpoint_percentages"))
+    wp = asg.warm_pool
+    if wp is not None:
+        if asg.mixed_instances_policy is not None:
+            out.append(
+                (
+                    f"{a}.warm_pool",
+                    "AWS does not allow a warm pool on a group with a mixed_instances_policy "
+                    "(PutWarmPool rejects it): keep this group on-demand and add spot capacity "
+                    f"with {where}.spot_autoscaling_group",
+                )
+            )
+        if wp.min_size > asg.max_size:
+            out.append(
+                (f"{a}.warm_pool.min_size", f"must not exceed max_size ({wp.min_size} > {asg.max_size})")
+            )
+        if wp.max_group_prepared_capacity is not None and wp.max_group_prepared_capacity < asg.min_size:
+            out.append(
+                (
+                    f"{a}.warm_pool.max_group_prepared_capacity",
+                    f"must be at least min_size ({wp.max_group_prepared_capacity} < {asg.min_size})",
+                )
+            )
+    spot = fleet.spot_autoscaling_group
+    if spot is not None:
+        s = f"{where}.spot_autoscaling_group"
+        if spot.min_size > spot.max_size:
+            out.append((f"{s}.min_size", f"must not exceed max_size ({spot.min_size} > {spot.max_size})"))
+        elif spot.desired_capacity is not None and not spot.min_size <= spot.desired_capacity <= spot.max_size:
+            out.append(
+                (
+                    f"{s}.desired_capacity",
+                    f"must be within [min_size, max_size] = [{spot.min_size}, {spot.max_size}], "
+                    f"got {spot.desired_capacity}",
+                )
+            )
+        types = [o.instance_type for o in spot.overrides()]
+        if len(set(types)) != len(types):
+            out.append((f"{s}.instance_types", "lists a type twice"))
+        if asg.mixed_instances_policy is not None:
+            out.append(
+                (f"{s}", "use either autoscaling_group.mixed_instances_policy or a spot group, not both")
+            )
+    sc = fleet.scaling
+    for name, action in sc.scheduled_actions.items():
+        p = f"{where}.scaling.scheduled_actions.{name}"
+        sizes = [action.min_size, action.desired_capacity, action.max_size]
+        if all(v is None for v in sizes):
+            out.append((p, "set at least one of min_size, max_size and desired_capacity"))
+        given = [v for v in sizes if v is not None]
+        if given != sorted(given):
+            out.append((p, "needs min_size <= desired_capacity <= max_size"))
     mip = asg.mixed_instances_policy
     if mip is not None:
         types = [o.instance_type for o in mip.overrides()]
@@ -809,6 +1185,90 @@ def _fleet_checks(where: str, fleet: Fleet) -> list[tuple[str, str]]:
                 (
                     f"{a}.mixed_instances_policy.instance_types",
                     "give weighted_capacity for every instance type or for none",
+                )
+            )
+    return out
+
+
+def advisories(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
+    """Risky but valid choices, as ``(field, message)`` warnings (synth goes on).
+
+    Flags explicit timings shorter than the model load or request time they must cover,
+    and spot capacity with fewer than two instance types (spot pools run dry one type at
+    a time; the EC2 spot best practices ask for diversification).
+    """
+    out: list[tuple[str, str]] = []
+    longest = max(f.effective_max_request_seconds for f in cfg.fleets.values())
+    if cfg.load_balancer.idle_timeout is not None and cfg.load_balancer.idle_timeout < longest:
+        out.append(
+            (
+                "load_balancer.idle_timeout",
+                f"{cfg.load_balancer.idle_timeout} s is shorter than the longest "
+                f"max_request_seconds ({longest} s): the ALB may cut long requests",
+            )
+        )
+    for name, fleet in cfg.fleets.items():
+        w = f"fleets.{name}"
+        load = fleet.effective_model_load_seconds
+        hooked = fleet.lifecycle_hooks.launch is not None
+        asg = fleet.autoscaling_group
+        if not hooked and asg.health_check_grace_period is not None and asg.health_check_grace_period < load:
+            out.append(
+                (
+                    f"{w}.autoscaling_group.health_check_grace_period",
+                    f"{asg.health_check_grace_period} s is shorter than model_load_seconds ({load} s): "
+                    "instances may be replaced before the model is loaded",
+                )
+            )
+        if not hooked and asg.default_instance_warmup is not None and asg.default_instance_warmup < load:
+            out.append(
+                (
+                    f"{w}.autoscaling_group.default_instance_warmup",
+                    f"{asg.default_instance_warmup} s is shorter than model_load_seconds ({load} s): "
+                    "scaling may count instances that do not serve yet",
+                )
+            )
+        hook = fleet.lifecycle_hooks.launch
+        if hook is not None and hook.heartbeat_timeout is not None and hook.heartbeat_timeout < load:
+            out.append(
+                (
+                    f"{w}.lifecycle_hooks.launch.heartbeat_timeout",
+                    f"{hook.heartbeat_timeout} s is shorter than model_load_seconds ({load} s)",
+                )
+            )
+        dd = fleet.target_group.deregistration_delay
+        req = fleet.effective_max_request_seconds
+        if dd is not None and dd < req:
+            out.append(
+                (
+                    f"{w}.target_group.deregistration_delay",
+                    f"{dd} s is shorter than max_request_seconds ({req} s): draining may cut requests",
+                )
+            )
+        mip = asg.mixed_instances_policy
+        if mip is not None and fleet.uses_spot and len(mip.instance_types) < 2:
+            out.append(
+                (
+                    f"{w}.autoscaling_group.mixed_instances_policy.instance_types",
+                    "spot with a single instance type: list two or more so one type's "
+                    "interruptions or shortage do not take the spot capacity down",
+                )
+            )
+        spot = fleet.spot_autoscaling_group
+        if spot is not None and len(spot.instance_types) < 2:
+            out.append(
+                (
+                    f"{w}.spot_autoscaling_group.instance_types",
+                    "spot with a single instance type: list two or more",
+                )
+            )
+        wp = asg.warm_pool
+        if wp is not None and wp.pool_state == "Hibernated":
+            out.append(
+                (
+                    f"{w}.autoscaling_group.warm_pool.pool_state",
+                    "Hibernated needs instance types that support hibernation (most GPU types "
+                    "do not) and a root volume larger than the instance memory",
                 )
             )
     return out

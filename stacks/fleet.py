@@ -1,17 +1,24 @@
-"""Launch template, instance role and Auto Scaling group for one fleet.
+"""Launch template, instance role and Auto Scaling group(s) for one fleet.
 
 Follows the EC2 Auto Scaling user guide for launch templates (launch configurations
-cannot be created in new accounts) and mixed instances groups:
+cannot be created in new accounts), mixed instances groups, warm pools and lifecycle
+hooks:
 
 - ``aws_launch_template``: AMI by ID or from an SSM parameter read at plan time, IMDSv2
   required, encrypted root volume, instance profile with AmazonSSMManagedInstanceCore,
   user data, tag specifications for instances and volumes. No spot options: spot is
   chosen by the group's mixed instances policy.
-- ``aws_autoscaling_group``: ELB health checks, grace period and default warm-up,
-  attached to the target group with ``target_group_arns``, the template referenced by
-  its ``latest_version`` (not ``$Latest``) so template changes show in the plan and start
-  an instance refresh; the template goes inside ``mixed_instances_policy`` when one is
-  set. ``desired_capacity`` is ignored by later applies when a scaling policy owns it.
+- ``aws_autoscaling_group``: ELB health checks, grace period and default warm-up (both
+  sized from the model load time unless set), attached to the target group with
+  ``target_group_arns``, the template referenced by its ``latest_version`` (not
+  ``$Latest``) so template changes show in the plan and start an instance refresh; the
+  template goes inside ``mixed_instances_policy`` when one is set. ``desired_capacity``
+  is ignored by later applies when a scaling policy owns it. Optional warm pool and
+  ``initial_lifecycle_hook`` blocks (``model-ready`` on launch, ``drain`` on
+  termination), created with the group so the first instances pass through them too.
+- Optional second, spot-only group (``spot_autoscaling_group``) in the same target group
+  with the same launch template: AWS forbids warm pools on groups that launch spot, so a
+  warm on-demand group plus a spot group is how a fleet gets both.
 """
 
 from __future__ import annotations
@@ -48,15 +55,21 @@ GROUP_METRICS = [
     "GroupTotalInstances",
 ]
 
+#: Lifecycle hook names; user data completes ``LAUNCH_HOOK`` when the model is ready.
+LAUNCH_HOOK = "model-ready"
+TERMINATION_HOOK = "drain"
+
 
 class FleetGroup(Construct):
-    """Creates role, instance profile, launch template and ASG for one fleet.
+    """Creates role, instance profile, launch template and Auto Scaling group(s) for one
+    fleet.
 
     Takes the environment config, the fleet name and config, the private subnet IDs, the
     fleet's instance security group ID, its target group ARN, the user data text (or
     None), the partition name token, whether a scaling policy manages desired capacity,
-    and plan-time preconditions for the subnets. Attributes: ``launch_template`` and
-    ``group`` (the ``AutoscalingGroup``).
+    and plan-time preconditions for the subnets. Attributes: ``launch_template``,
+    ``group`` (the main ``AutoscalingGroup``), ``spot_group`` (or None) and ``groups``
+    (both, main first).
     """
 
     def __init__(
@@ -76,35 +89,101 @@ class FleetGroup(Construct):
         preconditions: list,
     ):
         super().__init__(scope, id_)
-        prefix = f"{cfg.name}-{fleet_name}"
-        lt_cfg = fleet.launch_template
-        asg_cfg = fleet.autoscaling_group
+        self._cfg, self._fleet, self._fleet_name = cfg, fleet, fleet_name
+        self._prefix = f"{cfg.name}-{fleet_name}"
+        profile = self._role(partition)
+        self.launch_template = self._launch_template(profile, security_group_id, user_data)
+        # latest_version, not "$Latest": a template change shows in the plan as an
+        # in-place update of the group, which starts the instance refresh.
+        self._lt_spec = {
+            "id": self.launch_template.id,
+            "version": Token.as_string(self.launch_template.latest_version),
+        }
+        common = {
+            "subnet_ids": subnet_ids,
+            "target_group_arn": target_group_arn,
+            "scaled": scaled,
+            "preconditions": preconditions,
+        }
+        self.group = self._group("autoscaling_group", self._prefix, spot=False, **common)
+        self.spot_group = None
+        if fleet.spot_autoscaling_group is not None:
+            self.spot_group = self._group(
+                "spot_autoscaling_group", f"{self._prefix}-spot", spot=True, **common
+            )
+        self.groups = [g for g in (self.group, self.spot_group) if g is not None]
 
+    # IAM -------------------------------------------------------------------------------
+    def _role(self, partition: str):
+        fleet, prefix = self._fleet, self._prefix
         role = aws.iam_role.IamRole(
             self,
             "role",
             name_prefix=f"{prefix}-"[:38],
-            description=f"Instances of the {fleet_name} fleet in {cfg.name}",
+            description=f"Instances of the {self._fleet_name} fleet in {self._cfg.name}",
             assume_role_policy=_ASSUME_EC2,
         )
-        policies = [f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"]
-        for i, arn in enumerate([*policies, *lt_cfg.managed_policy_arns]):
-            key = "ssm-core" if i == 0 else arn.rsplit("/", 1)[-1]
+        policies = {"ssm-core": f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"}
+        if fleet.scaling.custom_metric is not None:
+            # The CloudWatch agent publishes the custom scaling metric (e.g. GPU use).
+            policies["cloudwatch-agent"] = f"arn:{partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
+        for arn in fleet.launch_template.managed_policy_arns:
+            policies.setdefault(arn.rsplit("/", 1)[-1], arn)
+        for key, arn in policies.items():
             aws.iam_role_policy_attachment.IamRolePolicyAttachment(
                 self, f"policy-{key}", role=role.name, policy_arn=arn
             )
-        profile = aws.iam_instance_profile.IamInstanceProfile(
+        if fleet.lifecycle_hooks.launch is not None or fleet.lifecycle_hooks.termination is not None:
+            names = [prefix] + ([f"{prefix}-spot"] if fleet.spot_autoscaling_group else [])
+            aws.iam_role_policy.IamRolePolicy(
+                self,
+                "lifecycle-hooks-policy",
+                name="complete-lifecycle-actions",
+                role=role.id,
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "CompleteOwnGroupsHooks",
+                                "Effect": "Allow",
+                                "Action": [
+                                    "autoscaling:CompleteLifecycleAction",
+                                    "autoscaling:RecordLifecycleActionHeartbeat",
+                                ],
+                                "Resource": [
+                                    f"arn:{partition}:autoscaling:{self._cfg.region}:*:autoScalingGroup:*:"
+                                    f"autoScalingGroupName/{n}"
+                                    for n in names
+                                ],
+                            },
+                            {
+                                "Sid": "FindOwnGroup",
+                                "Effect": "Allow",
+                                "Action": "autoscaling:DescribeAutoScalingInstances",
+                                "Resource": "*",
+                            },
+                        ],
+                    },
+                    sort_keys=True,
+                ),
+            )
+        return aws.iam_instance_profile.IamInstanceProfile(
             self, "instance_profile", name_prefix=f"{prefix}-"[:38], role=role.name
         )
 
+    # Launch template -------------------------------------------------------------------
+    def _launch_template(self, profile, security_group_id: str, user_data: str | None):
+        cfg, fleet, prefix = self._cfg, self._fleet, self._prefix
+        lt_cfg = fleet.launch_template
         if lt_cfg.image_ssm_parameter:
             image_id = aws.data_aws_ssm_parameter.DataAwsSsmParameter(
                 self, "image", name=lt_cfg.image_ssm_parameter
             ).insecure_value
         else:
             image_id = lt_cfg.image_id
-        mip = asg_cfg.mixed_instances_policy
-        instance_tags = {"Name": prefix, "fleet": fleet_name, **cfg.tags}
+        mip = fleet.autoscaling_group.mixed_instances_policy
+        instance_tags = {"Name": prefix, "fleet": self._fleet_name, **cfg.tags}
         ebs = {
             "volume_size": lt_cfg.root_volume_size,
             "volume_type": lt_cfg.root_volume_type,
@@ -113,13 +192,16 @@ class FleetGroup(Construct):
         }
         if lt_cfg.root_volume_kms_key_id:
             ebs["kms_key_id"] = lt_cfg.root_volume_kms_key_id
+        wp = fleet.autoscaling_group.warm_pool
         lt = aws.launch_template
-        self.launch_template = lt.LaunchTemplate(
+        return lt.LaunchTemplate(
             self,
             "launch_template",
             name_prefix=f"{prefix}-",
-            description=f"{fleet_name} fleet of {cfg.name}",
+            description=f"{self._fleet_name} fleet of {cfg.name}",
             image_id=image_id,
+            # With a mixed instances policy its overrides choose the type. A spot group's
+            # overrides replace this type for its own instances.
             instance_type=None if mip else lt_cfg.instance_type,
             key_name=lt_cfg.key_name,
             update_default_version=True,
@@ -132,6 +214,9 @@ class FleetGroup(Construct):
                 "http_put_response_hop_limit": lt_cfg.http_put_response_hop_limit,
                 "instance_metadata_tags": "disabled",
             },
+            hibernation_options=(
+                {"configured": True} if wp is not None and wp.pool_state == "Hibernated" else None
+            ),
             monitoring={"enabled": lt_cfg.enable_monitoring},
             block_device_mappings=[
                 lt.LaunchTemplateBlockDeviceMappings(
@@ -143,23 +228,41 @@ class FleetGroup(Construct):
                 lt.LaunchTemplateTagSpecifications(resource_type=kind, tags=instance_tags)
                 for kind in ("instance", "volume")
             ],
-            tags={"fleet": fleet_name},
+            tags={"fleet": self._fleet_name},
         )
-        # latest_version, not "$Latest": a template change shows in the plan as an
-        # in-place update of the group, which starts the instance refresh.
-        lt_spec = {
-            "id": self.launch_template.id,
-            "version": Token.as_string(self.launch_template.latest_version),
-        }
 
+    # Auto Scaling groups ---------------------------------------------------------------
+    def _group(self, id_: str, name: str, *, spot: bool, subnet_ids, target_group_arn, scaled, preconditions):
+        cfg, fleet = self._cfg, self._fleet
+        asg_cfg = fleet.autoscaling_group
+        mod = aws.autoscaling_group
         lifecycle: dict = {}
         if scaled:
             lifecycle["ignore_changes"] = ["desired_capacity"]
         if preconditions:
             lifecycle["precondition"] = preconditions
-        capacity_rebalance = asg_cfg.capacity_rebalance
-        if capacity_rebalance is None:
-            capacity_rebalance = mip is not None
+
+        if spot:
+            sg = fleet.spot_autoscaling_group
+            sizes = (sg.min_size, sg.max_size, sg.effective_desired_capacity)
+            mixed = self._mixed(sg.overrides(), 0, 0, "prioritized", sg.spot_allocation_strategy)
+            capacity_rebalance = sg.capacity_rebalance
+        else:
+            sizes = (asg_cfg.min_size, asg_cfg.max_size, asg_cfg.effective_desired_capacity)
+            mip = asg_cfg.mixed_instances_policy
+            mixed = None
+            if mip is not None:
+                mixed = self._mixed(
+                    mip.overrides(),
+                    mip.on_demand_base_capacity,
+                    mip.on_demand_percentage_above_base_capacity,
+                    mip.on_demand_allocation_strategy,
+                    mip.spot_allocation_strategy,
+                )
+            capacity_rebalance = asg_cfg.capacity_rebalance
+            if capacity_rebalance is None:
+                capacity_rebalance = mip is not None
+
         refresh = None
         if asg_cfg.instance_refresh is not None:
             ir = asg_cfg.instance_refresh
@@ -177,55 +280,86 @@ class FleetGroup(Construct):
                 prefs["checkpoint_delay"] = str(ir.checkpoint_delay)
             refresh = {"strategy": "Rolling", "preferences": prefs}
 
-        asg = aws.autoscaling_group
-        mixed = None
-        if mip is not None:
-            overrides = []
-            for o in mip.overrides():
-                overrides.append(
-                    asg.AutoscalingGroupMixedInstancesPolicyLaunchTemplateOverride(
-                        instance_type=o.instance_type,
-                        weighted_capacity=None if o.weighted_capacity is None else str(o.weighted_capacity),
-                    )
+        hooks = []
+        if fleet.lifecycle_hooks.launch is not None:
+            hooks.append(
+                mod.AutoscalingGroupInitialLifecycleHook(
+                    name=LAUNCH_HOOK,
+                    lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                    heartbeat_timeout=fleet.effective_launch_heartbeat,
+                    default_result=fleet.lifecycle_hooks.launch.default_result,
                 )
-            mixed = {
-                "launch_template": {
-                    "launch_template_specification": {
-                        "launch_template_id": lt_spec["id"],
-                        "version": lt_spec["version"],
-                    },
-                    "override": overrides,
-                },
-                "instances_distribution": {
-                    "on_demand_base_capacity": mip.on_demand_base_capacity,
-                    "on_demand_percentage_above_base_capacity": mip.on_demand_percentage_above_base_capacity,
-                    "on_demand_allocation_strategy": mip.on_demand_allocation_strategy,
-                    "spot_allocation_strategy": mip.spot_allocation_strategy,
-                },
+            )
+        if fleet.lifecycle_hooks.termination is not None:
+            hooks.append(
+                mod.AutoscalingGroupInitialLifecycleHook(
+                    name=TERMINATION_HOOK,
+                    lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                    heartbeat_timeout=fleet.effective_termination_heartbeat,
+                    default_result=fleet.lifecycle_hooks.termination.default_result,
+                )
+            )
+
+        warm_pool = None
+        if not spot and asg_cfg.warm_pool is not None:
+            wp = asg_cfg.warm_pool
+            warm_pool = {
+                "pool_state": wp.pool_state,
+                "min_size": wp.min_size,
+                "instance_reuse_policy": {"reuse_on_scale_in": wp.reuse_on_scale_in},
             }
-        group_tags = {"Name": prefix, "fleet": fleet_name, **cfg.tags}
-        self.group = asg.AutoscalingGroup(
+            if wp.max_group_prepared_capacity is not None:
+                warm_pool["max_group_prepared_capacity"] = wp.max_group_prepared_capacity
+
+        group_tags = {"Name": name, "fleet": self._fleet_name, **cfg.tags}
+        return mod.AutoscalingGroup(
             self,
-            "autoscaling_group",
-            name=prefix,
-            min_size=asg_cfg.min_size,
-            max_size=asg_cfg.max_size,
-            desired_capacity=asg_cfg.effective_desired_capacity,
+            id_,
+            name=name,
+            min_size=sizes[0],
+            max_size=sizes[1],
+            desired_capacity=sizes[2],
             vpc_zone_identifier=subnet_ids,
             health_check_type=asg_cfg.health_check_type,
-            health_check_grace_period=asg_cfg.health_check_grace_period,
-            default_instance_warmup=asg_cfg.default_instance_warmup,
+            health_check_grace_period=fleet.effective_health_check_grace_period,
+            default_instance_warmup=fleet.effective_default_instance_warmup,
             target_group_arns=[target_group_arn],
             capacity_rebalance=capacity_rebalance,
             max_instance_lifetime=asg_cfg.max_instance_lifetime,
-            launch_template=None if mip else lt_spec,
+            launch_template=None if mixed else self._lt_spec,
             mixed_instances_policy=mixed,
             instance_refresh=refresh,
+            warm_pool=warm_pool,
+            initial_lifecycle_hook=hooks or None,
             enabled_metrics=GROUP_METRICS if asg_cfg.enabled_metrics else None,
             metrics_granularity="1Minute" if asg_cfg.enabled_metrics else None,
             tag=[
-                asg.AutoscalingGroupTag(key=k, value=v, propagate_at_launch=False)
+                mod.AutoscalingGroupTag(key=k, value=v, propagate_at_launch=False)
                 for k, v in sorted(group_tags.items())
             ],
             lifecycle=lifecycle or None,
         )
+
+    def _mixed(self, overrides, base: int, above: int, on_demand_strategy: str, spot_strategy: str) -> dict:
+        mod = aws.autoscaling_group
+        return {
+            "launch_template": {
+                "launch_template_specification": {
+                    "launch_template_id": self._lt_spec["id"],
+                    "version": self._lt_spec["version"],
+                },
+                "override": [
+                    mod.AutoscalingGroupMixedInstancesPolicyLaunchTemplateOverride(
+                        instance_type=o.instance_type,
+                        weighted_capacity=None if o.weighted_capacity is None else str(o.weighted_capacity),
+                    )
+                    for o in overrides
+                ],
+            },
+            "instances_distribution": {
+                "on_demand_base_capacity": base,
+                "on_demand_percentage_above_base_capacity": above,
+                "on_demand_allocation_strategy": on_demand_strategy,
+                "spot_allocation_strategy": spot_strategy,
+            },
+        }

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from .aws import aws
 from .config import EnvironmentConfig, user_data
+from .alarms import Alarms
 from .fleet import FleetGroup
 from .load_balancer import LoadBalancer
 from .network import Network
@@ -70,17 +71,28 @@ class FleetStack(TerraformStack):
                 scaled=has_policies(fleet),
                 preconditions=network.asg_subnet_az_checks,
             )
-            groups[name] = fg.group
+            groups[name] = fg
             Scaling(
                 self,
                 f"fleet-{name}-scaling",
                 fleet_name=name,
                 fleet=fleet,
-                group_name=fg.group.name,
+                groups={"": fg.group.name, **({"spot-": fg.spot_group.name} if fg.spot_group else {})},
                 alb_arn_suffix=lb.alb.arn_suffix,
                 target_group_arn_suffix=target_groups[name].arn_suffix,
             )
-        Outputs(self, "outputs", lb=lb, security_groups=sgs, target_groups=target_groups, groups=groups)
+        alarms = None
+        if cfg.alarms.enabled:
+            alarms = Alarms(self, "alarms", cfg=cfg, target_groups=target_groups, alb_arn_suffix=lb.alb.arn_suffix)
+        Outputs(
+            self,
+            "outputs",
+            lb=lb,
+            security_groups=sgs,
+            target_groups=target_groups,
+            fleets=groups,
+            alarm_topic_arn=alarms.topic_arn if alarms else None,
+        )
 
     def _allocate_logical_id(self, tf_element) -> str:  # noqa: D401 - jsii override
         """Terraform name from the construct path below the stack, without hash suffix."""

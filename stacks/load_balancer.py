@@ -48,7 +48,7 @@ class LoadBalancer(Construct):
             load_balancer_type="application",
             security_groups=[security_group_id],
             subnets=subnet_ids,
-            idle_timeout=lb.idle_timeout,
+            idle_timeout=cfg.effective_idle_timeout,
             drop_invalid_header_fields=lb.drop_invalid_header_fields,
             enable_deletion_protection=cfg.deletion_protection,
             enable_http2=lb.enable_http2,

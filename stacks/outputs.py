@@ -9,11 +9,14 @@ from constructs import Construct
 class Outputs(Construct):
     """Adds the stack outputs; their names are stable and free of construct paths.
 
-    Takes the ``LoadBalancer`` construct, the ``SecurityGroups`` construct and dicts of
-    fleet name -> ``LbTargetGroup`` and fleet name -> ``AutoscalingGroup``.
+    Takes the ``LoadBalancer`` construct, the ``SecurityGroups`` construct, dicts of
+    fleet name -> ``LbTargetGroup`` and fleet name -> ``FleetGroup``, and the alarm
+    topic ARN (or None when alarms are off).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, lb, security_groups, target_groups: dict, groups: dict):
+    def __init__(
+        self, scope: Construct, id_: str, *, lb, security_groups, target_groups: dict, fleets: dict, alarm_topic_arn
+    ):
         super().__init__(scope, id_)
 
         def out(name: str, value, description: str) -> None:
@@ -23,9 +26,17 @@ class Outputs(Construct):
         out("alb_arn", lb.alb.arn, "ARN of the load balancer.")
         out("alb_zone_id", lb.alb.zone_id, "Route 53 zone ID of the load balancer (for alias records).")
         out("alb_security_group_id", security_groups.alb.id, "Security group of the load balancer.")
+        if alarm_topic_arn is not None:
+            out("alarm_topic_arn", alarm_topic_arn, "SNS topic the fleet alarms notify.")
         for name in sorted(target_groups):
             out(f"{name}_target_group_arn", target_groups[name].arn, f"Target group of the {name} fleet.")
-            out(f"{name}_autoscaling_group_name", groups[name].name, f"Auto Scaling group of the {name} fleet.")
+            out(f"{name}_autoscaling_group_name", fleets[name].group.name, f"Auto Scaling group of the {name} fleet.")
+            if fleets[name].spot_group is not None:
+                out(
+                    f"{name}_spot_autoscaling_group_name",
+                    fleets[name].spot_group.name,
+                    f"Spot Auto Scaling group of the {name} fleet.",
+                )
             out(
                 f"{name}_instance_security_group_id",
                 security_groups.instances[name].id,

@@ -1,9 +1,14 @@
-"""Target-tracking scaling policies for one fleet (``aws_autoscaling_policy``).
+"""Scaling of one fleet's Auto Scaling group(s).
 
-- ``ALBRequestCountPerTarget``: the resource label is built from the ALB and target
-  group ``arn_suffix`` attributes (``app/<lb>/<id>/targetgroup/<tg>/<id>``), as the EC2
-  Auto Scaling API requires.
-- ``ASGAverageCPUUtilization``: average CPU of the group.
+- Target tracking (``aws_autoscaling_policy``) on ``ALBRequestCountPerTarget`` (the
+  resource label built from the ALB and target group ``arn_suffix`` attributes,
+  ``app/<lb>/<id>/targetgroup/<tg>/<id>``, as the EC2 Auto Scaling API requires), on
+  ``ASGAverageCPUUtilization``, and on a custom CloudWatch metric such as the GPU
+  utilization the CloudWatch agent publishes per group.
+- Scheduled actions (``aws_autoscaling_schedule``) for known daily peaks.
+
+A fleet with a spot group gets the same policies on both groups; target tracking on a
+per-target metric keeps them proportionate.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from .config import Fleet
 
 
 def has_policies(fleet: Fleet) -> bool:
-    """True when the fleet's config asks for at least one scaling policy."""
+    """True when the fleet's config asks for at least one target-tracking policy."""
     s = fleet.scaling
-    return s.request_count_per_target is not None or s.cpu_utilization is not None
+    return any(x is not None for x in (s.request_count_per_target, s.cpu_utilization, s.custom_metric))
 
 
 class Scaling(Construct):
-    """Creates the fleet's target-tracking policies (none when none is configured)."""
+    """Creates the fleet's policies and scheduled actions for each of its groups.
+
+    ``groups`` maps a key ("" for the main group, "spot-" for the spot group, used as a
+    construct ID prefix so the main group's IDs never change) to the group's name token.
+    """
 
     def __init__(
         self,
@@ -30,40 +39,80 @@ class Scaling(Construct):
         *,
         fleet_name: str,
         fleet: Fleet,
-        group_name: str,
+        groups: dict[str, str],
         alb_arn_suffix: str,
         target_group_arn_suffix: str,
     ):
         super().__init__(scope, id_)
         s = fleet.scaling
-        if s.request_count_per_target is not None:
-            aws.autoscaling_policy.AutoscalingPolicy(
-                self,
-                "request_count",
-                name=f"{fleet_name}-request-count-per-target",
-                autoscaling_group_name=group_name,
-                policy_type="TargetTrackingScaling",
-                target_tracking_configuration={
-                    "predefined_metric_specification": {
-                        "predefined_metric_type": "ALBRequestCountPerTarget",
-                        "resource_label": f"{alb_arn_suffix}/{target_group_arn_suffix}",
+        pol = aws.autoscaling_policy
+        for key, group_name in groups.items():
+            label = f"{fleet_name}-{key.rstrip('-')}" if key else fleet_name
+
+            def target_tracking(cid: str, policy: str, config: dict) -> None:
+                pol.AutoscalingPolicy(
+                    self,
+                    f"{key}{cid}",
+                    name=f"{label}-{policy}",
+                    autoscaling_group_name=group_name,
+                    policy_type="TargetTrackingScaling",
+                    target_tracking_configuration={**config, "disable_scale_in": s.disable_scale_in},
+                )
+
+            if s.request_count_per_target is not None:
+                target_tracking(
+                    "request_count",
+                    "request-count-per-target",
+                    {
+                        "predefined_metric_specification": {
+                            "predefined_metric_type": "ALBRequestCountPerTarget",
+                            "resource_label": f"{alb_arn_suffix}/{target_group_arn_suffix}",
+                        },
+                        "target_value": s.request_count_per_target,
                     },
-                    "target_value": s.request_count_per_target,
-                    "disable_scale_in": s.disable_scale_in,
-                },
-            )
-        if s.cpu_utilization is not None:
-            aws.autoscaling_policy.AutoscalingPolicy(
-                self,
-                "cpu",
-                name=f"{fleet_name}-cpu-utilization",
-                autoscaling_group_name=group_name,
-                policy_type="TargetTrackingScaling",
-                target_tracking_configuration={
-                    "predefined_metric_specification": {
-                        "predefined_metric_type": "ASGAverageCPUUtilization",
+                )
+            if s.cpu_utilization is not None:
+                target_tracking(
+                    "cpu",
+                    "cpu-utilization",
+                    {
+                        "predefined_metric_specification": {
+                            "predefined_metric_type": "ASGAverageCPUUtilization",
+                        },
+                        "target_value": s.cpu_utilization,
                     },
-                    "target_value": s.cpu_utilization,
-                    "disable_scale_in": s.disable_scale_in,
-                },
-            )
+                )
+            if s.custom_metric is not None:
+                m = s.custom_metric
+                dims = {**m.dimensions, "AutoScalingGroupName": group_name}
+                spec = {
+                    "namespace": m.namespace,
+                    "metric_name": m.metric_name,
+                    "statistic": m.statistic,
+                    "metric_dimension": [
+                        pol.AutoscalingPolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimension(
+                            name=k, value=v
+                        )
+                        for k, v in sorted(dims.items())
+                    ],
+                }
+                if m.unit:
+                    spec["unit"] = m.unit
+                target_tracking(
+                    "custom_metric",
+                    m.metric_name.replace("_", "-")[:64],
+                    {"customized_metric_specification": spec, "target_value": m.target_value},
+                )
+            # Scheduled sizes describe the main group; the spot group follows by tracking.
+            for name, action in sorted(s.scheduled_actions.items()) if not key else []:
+                aws.autoscaling_schedule.AutoscalingSchedule(
+                    self,
+                    f"{key}schedule-{name}",
+                    scheduled_action_name=f"{label}-{name}",
+                    autoscaling_group_name=group_name,
+                    recurrence=action.recurrence,
+                    time_zone=action.time_zone,
+                    min_size=-1 if action.min_size is None else action.min_size,
+                    max_size=-1 if action.max_size is None else action.max_size,
+                    desired_capacity=-1 if action.desired_capacity is None else action.desired_capacity,
+                )

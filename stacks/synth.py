@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import ConfigError, EnvironmentConfig, Problem, load_config
+from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
 
 DEFAULT_CONFIG_DIR = Path("config")
 DEFAULT_OUTDIR = "cdktf.out"
@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    for path, cfg in configs:
+        for field, message in advisories(cfg):
+            print(f"warning: {path}: {field}: {message}", file=sys.stderr)
     if args.check:
         print(f"{len(configs)} environment config(s) valid: {', '.join(c.name for _, c in configs)}")
         return 0

@@ -31,8 +31,8 @@ class TargetGroup(Construct):
             protocol_version=tg.protocol_version,
             target_type="instance",
             vpc_id=vpc_id,
-            deregistration_delay=str(tg.deregistration_delay),
-            slow_start=tg.slow_start,
+            deregistration_delay=str(fleet.effective_deregistration_delay),
+            slow_start=fleet.effective_slow_start,
             load_balancing_algorithm_type=tg.load_balancing_algorithm_type,
             health_check={
                 "enabled": True,

@@ -48,10 +48,11 @@ def test_defaults_are_production_safe():
     fleet = cfg.fleets["chat"]
     assert cfg.deletion_protection is True
     assert cfg.load_balancer.drop_invalid_header_fields is True
-    assert cfg.load_balancer.idle_timeout >= 300
+    assert cfg.effective_idle_timeout >= 300
     assert fleet.target_group.load_balancing_algorithm_type == "least_outstanding_requests"
-    assert fleet.target_group.slow_start == 0
-    assert fleet.target_group.deregistration_delay >= 300
+    assert fleet.effective_slow_start == 0
+    assert fleet.effective_deregistration_delay >= 300
+    assert fleet.effective_health_check_grace_period >= fleet.effective_model_load_seconds
     assert fleet.autoscaling_group.min_size >= 2
     assert fleet.autoscaling_group.health_check_type == "ELB"
     assert fleet.launch_template.root_volume_type == "gp3"

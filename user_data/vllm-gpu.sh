@@ -1,0 +1,63 @@
+#!/bin/bash
+# Boot script for a GPU vLLM fleet instance with a warm pool and lifecycle hooks.
+# Expects an AMI with the NVIDIA driver, Docker with the NVIDIA container toolkit, the
+# AWS CLI and the CloudWatch agent (e.g. the AWS Deep Learning Base GPU AMI; install
+# amazon-cloudwatch-agent if missing). cloud-init runs this once per instance; the
+# systemd unit it installs runs on EVERY boot, because warm-pool instances are stopped
+# after their first boot and started again on scale-out.
+set -euo pipefail
+
+MODEL="${MODEL:-Qwen/Qwen2.5-7B-Instruct}"
+PORT=8000                    # the target group's port (preset vllm)
+LAUNCH_HOOK=model-ready      # the fleet's launch lifecycle hook (stacks/fleet.py)
+
+# 1. CloudWatch agent: publish GPU utilization per Auto Scaling group, the metric the
+#    fleet's custom target-tracking policy scales on (CWAgent/nvidia_smi_utilization_gpu).
+cat > /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json <<'JSON'
+{
+  "agent": {"metrics_collection_interval": 60},
+  "metrics": {
+    "namespace": "CWAgent",
+    "append_dimensions": {"AutoScalingGroupName": "${aws:AutoScalingGroupName}"},
+    "aggregation_dimensions": [["AutoScalingGroupName"]],
+    "metrics_collected": {
+      "nvidia_gpu": {"measurement": ["utilization_gpu", "memory_used", "memory_total"]}
+    }
+  }
+}
+JSON
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 \
+  -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json
+
+# 2. The model server, restarted by Docker on every boot.
+docker run -d --restart=always --gpus all --ipc=host -p "${PORT}:8000" \
+  -v /opt/models:/root/.cache/huggingface --name vllm vllm/vllm-openai:latest \
+  --model "${MODEL}" --port 8000
+
+# 3. On every boot: wait until the model answers /health, then complete the launch
+#    hook so Auto Scaling puts the instance in service (or back in the warm pool).
+cat > /usr/local/bin/complete-launch-hook <<SCRIPT
+#!/bin/bash
+set -euo pipefail
+until curl -fsS "http://127.0.0.1:${PORT}/health" >/dev/null; do sleep 5; done
+TOKEN=\$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+ID=\$(curl -fsS -H "X-aws-ec2-metadata-token: \$TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+ASG=\$(aws autoscaling describe-auto-scaling-instances --instance-ids "\$ID" \
+  --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)
+aws autoscaling complete-lifecycle-action --lifecycle-hook-name ${LAUNCH_HOOK} \
+  --auto-scaling-group-name "\$ASG" --instance-id "\$ID" --lifecycle-action-result CONTINUE
+SCRIPT
+chmod +x /usr/local/bin/complete-launch-hook
+cat > /etc/systemd/system/complete-launch-hook.service <<'UNIT'
+[Unit]
+Description=Complete the Auto Scaling launch hook once the model serves
+After=docker.service network-online.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/complete-launch-hook
+TimeoutStartSec=7200
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now complete-launch-hook.service
