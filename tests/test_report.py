@@ -451,3 +451,19 @@ def test_objectives_config_section_is_validated():
     ]
     data["resilience_objectives"] = {"max_unhealthy_detection_seconds": 12}
     assert parse_config(data, "dev.yaml").resilience_objectives.max_unhealthy_detection_seconds == 12
+
+
+def test_traffic_source_attachment_and_hook_by_literal_group_name():
+    b = seed(target_group_arns=[])
+    b.doc["resource"]["aws_autoscaling_group"]["pool"]["name"] = "seed-pool"
+    b.add("aws_autoscaling_traffic_source_attachment", "att", {
+        "autoscaling_group_name": "seed-pool",
+        "traffic_source": {"identifier": ref("aws_lb_target_group", "web", "arn"), "type": "elbv2"},
+    })
+    b.add("aws_autoscaling_lifecycle_hook", "ready", {
+        "name": "ready", "autoscaling_group_name": "seed-pool",
+        "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING", "heartbeat_timeout": 700,
+    })
+    f = fleet_of(analyze_stack("seed", b.build()))
+    assert f["target_groups"] == ["web"] and f["unhealthy_detection_seconds"] == 63
+    assert f["time_to_serve_new_instance_seconds"]["cold"] == 700 + 60
