@@ -16,13 +16,14 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test schema check clean help
+.PHONY: install synth test schema check report clean help
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
 	@echo "make test    install, then run the whole test suite"
 	@echo "make schema  regenerate config/schema.json from the config model"
 	@echo "make check   validate the configs without synthesizing"
+	@echo "make report  resilience report + topology diagrams of cdktf.out (run make synth first)"
 	@echo "make clean   remove cdktf.out and caches (keeps installed packages)"
 
 install: $(VENV)/.installed node_modules/.installed
@@ -44,6 +45,11 @@ check: install
 
 test: install
 	$(PY) -m pytest
+
+# Reads cdktf.out as synthesized (run `make synth` first; it says so when there is
+# nothing to read). Exits 1 when a config's resilience_objectives are missed.
+report: install
+	$(PY) -m stacks.report
 
 schema: install
 	$(PY) -m stacks.schema > config/schema.json

@@ -1,0 +1,682 @@
+"""Resilience figures of one synthesized stack, computed from its Terraform JSON.
+
+Everything here reads what Terraform will build (``cdk.tf.json``), not the YAML config,
+and follows the documented AWS behaviour:
+
+- Elastic Load Balancing target group health checks: a target is marked unhealthy after
+  ``unhealthy_threshold`` consecutive failed checks, one every ``interval`` seconds, a
+  check failing after ``timeout`` seconds; a target that has failed checks (a model still
+  loading) needs ``healthy_threshold`` consecutive passes; ``slow_start`` then ramps its
+  share of requests linearly; ``deregistration_delay`` is how long a deregistering
+  target keeps its in-flight requests.
+- EC2 Auto Scaling: instances are balanced evenly across the group's Availability Zones;
+  a launch lifecycle hook holds a new instance in ``Pending:Wait`` for up to
+  ``heartbeat_timeout`` seconds before it is registered with the target group; the
+  health check grace period is the time a new instance gets before failed ELB health
+  checks make the group replace it; mixed instances groups launch
+  ``on_demand_base_capacity`` on-demand first, then
+  ``on_demand_percentage_above_base_capacity`` percent of the rest on-demand, rounding
+  up in favour of on-demand; warm pool instances are pre-initialized (through the launch
+  hook, if any) before they are needed.
+- EC2 spot: an interrupted spot instance gets a two-minute notice.
+
+All durations are seconds, all shares percent rounded to one decimal. Nothing depends
+on resource names: resources are found by type and linked by references.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .terraform import TerraformDoc, block, blocks, boolean, ceil_div, is_literal, number, ref_to, refs
+
+#: Seconds of notice EC2 gives before it reclaims a spot instance.
+SPOT_INTERRUPTION_NOTICE_SECONDS = 120
+
+#: AWS / hashicorp/aws defaults used when the JSON leaves a value out.
+TARGET_GROUP_DEFAULTS = {
+    "interval": 30,  # ELB API default for instance targets
+    "healthy_threshold": 3,  # hashicorp/aws provider default
+    "unhealthy_threshold": 3,  # hashicorp/aws provider default
+    "deregistration_delay": 300,  # ELB default
+    "slow_start": 0,  # ELB default (off)
+}
+#: ELB API default health check timeout by target group protocol.
+HEALTH_CHECK_TIMEOUT_DEFAULTS = {"HTTP": 6, "HTTPS": 10}
+#: hashicorp/aws default of aws_autoscaling_group.health_check_grace_period.
+DEFAULT_GRACE_PERIOD = 300
+#: EC2 Auto Scaling default lifecycle hook heartbeat timeout (one hour).
+DEFAULT_HEARTBEAT_TIMEOUT = 3600
+
+LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+
+_PRODUCTION_NAME = re.compile(r"(^|[-_])prod(uction)?($|[-_])")
+
+
+def is_production_name(name: str) -> bool:
+    """True for stack names that say production: ``prod``, ``prod-eu``, ``ml-production``."""
+    return bool(_PRODUCTION_NAME.search(name.lower()))
+
+
+def percent(part: float, whole: float) -> float:
+    """``part`` as a percentage of ``whole``, one decimal; 0.0 when ``whole`` is 0."""
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def on_demand_units(capacity: int, base: int, pct_above_base: int) -> int:
+    """On-demand capacity EC2 Auto Scaling runs for ``capacity`` units: the base first,
+    then ``pct_above_base`` percent of the rest, rounded up in favour of on-demand."""
+    above = max(0, capacity - base)
+    return min(capacity, base) + ceil_div(above * pct_above_base, 100)
+
+
+def _finding(fid: str, message: str, **extra: Any) -> dict:
+    return {"id": fid, "message": message, **extra}
+
+
+# --------------------------------------------------------------------------------------
+# Target groups, listeners and rules
+# --------------------------------------------------------------------------------------
+
+
+def target_group_settings(name: str, tg: dict, notes: list[str]) -> dict:
+    """Health check, drain and slow start settings of one ``aws_lb_target_group``,
+    with AWS defaults filled in (each default used is appended to ``notes``)."""
+    hc = block(tg.get("health_check"))
+    protocol = tg.get("protocol") if is_literal(tg.get("protocol")) else "HTTP"
+    out: dict[str, Any] = {
+        "protocol": protocol,
+        "port": number(tg.get("port")),
+        "health_check_path": hc.get("path") if is_literal(hc.get("path")) else None,
+        "health_check_enabled": boolean(hc.get("enabled")) is not False,
+    }
+    for key in ("interval", "healthy_threshold", "unhealthy_threshold"):
+        value = number(hc.get(key))
+        if value is None:
+            value = TARGET_GROUP_DEFAULTS[key]
+            notes.append(f"aws_lb_target_group.{name}: health_check.{key} not set; AWS default {value} assumed")
+        out[key] = value
+    timeout = number(hc.get("timeout"))
+    if timeout is None:
+        timeout = HEALTH_CHECK_TIMEOUT_DEFAULTS.get(str(protocol), 6)
+        notes.append(f"aws_lb_target_group.{name}: health_check.timeout not set; AWS default {timeout} s assumed")
+    out["timeout"] = timeout
+    for key in ("deregistration_delay", "slow_start"):
+        value = number(tg.get(key))
+        if value is None:
+            value = TARGET_GROUP_DEFAULTS[key]
+            if key in tg:
+                notes.append(f"aws_lb_target_group.{name}: {key} only known at plan time; AWS default {value} assumed")
+        out[key] = value
+    return out
+
+
+def _action_target_groups(action: dict) -> list[str]:
+    names = []
+    direct = ref_to(action.get("target_group_arn"), "aws_lb_target_group")
+    if direct:
+        names.append(direct)
+    for fwd in blocks(action.get("forward")):
+        for tg in blocks(fwd.get("target_group")):
+            name = ref_to(tg.get("arn"), "aws_lb_target_group")
+            if name:
+                names.append(name)
+    return sorted(set(names))
+
+
+def _describe_action(action: dict) -> str:
+    kind = action.get("type", "forward")
+    if kind == "redirect":
+        r = block(action.get("redirect"))
+        target = ":".join(str(x) for x in (r.get("protocol"), r.get("port")) if x)
+        return f"redirect to {target}" if target else "redirect"
+    if kind == "fixed-response":
+        r = block(action.get("fixed_response"))
+        return f"fixed response {r.get('status_code', '')}".strip()
+    return str(kind)
+
+
+def _describe_conditions(rule: dict) -> list[str]:
+    out = []
+    for cond in blocks(rule.get("condition")):
+        for key, label in (
+            ("path_pattern", "path"),
+            ("host_header", "host"),
+            ("http_request_method", "method"),
+            ("source_ip", "source"),
+        ):
+            for b in blocks(cond.get(key)):
+                out.append(f"{label} {', '.join(str(v) for v in b.get('values', []))}")
+        for b in blocks(cond.get("http_header")):
+            out.append(f"header {b.get('http_header_name')}: {', '.join(str(v) for v in b.get('values', []))}")
+        for b in blocks(cond.get("query_string")):
+            pairs = [f"{p.get('key', '')}={p.get('value', '')}" for p in blocks(b.get("value"))]
+            out.append(f"query {', '.join(pairs)}")
+    return out
+
+
+def listeners_and_routes(tf: TerraformDoc) -> tuple[dict[str, dict], list[dict]]:
+    """Listeners (by resource name) and every route from a listener to an action.
+
+    A route is ``{"listener", "kind": "default"|"rule", "rule", "priority",
+    "conditions", "action", "target_groups"}``, sorted by listener then priority.
+    """
+    listeners: dict[str, dict] = {}
+    routes: list[dict] = []
+    for name, lst in tf.resources("aws_lb_listener").items():
+        listeners[name] = {
+            "protocol": lst.get("protocol") or "HTTP",
+            "port": number(lst.get("port")),
+            "load_balancer": ref_to(lst.get("load_balancer_arn"), "aws_lb"),
+        }
+        for action in blocks(lst.get("default_action")):
+            routes.append(
+                {
+                    "listener": name,
+                    "kind": "default",
+                    "rule": None,
+                    "priority": None,
+                    "conditions": [],
+                    "action": _describe_action(action),
+                    "target_groups": _action_target_groups(action),
+                }
+            )
+    for name, rule in tf.resources("aws_lb_listener_rule").items():
+        listener = ref_to(rule.get("listener_arn"), "aws_lb_listener")
+        for action in blocks(rule.get("action")):
+            routes.append(
+                {
+                    "listener": listener,
+                    "kind": "rule",
+                    "rule": name,
+                    "priority": number(rule.get("priority")),
+                    "conditions": _describe_conditions(rule),
+                    "action": _describe_action(action),
+                    "target_groups": _action_target_groups(action),
+                }
+            )
+    routes.sort(key=lambda r: (str(r["listener"]), r["kind"] != "default", r["priority"] or 0, str(r["rule"])))
+    return listeners, routes
+
+
+def listener_label(listener: dict) -> str:
+    """``HTTPS :443`` for a listener dict from :func:`listeners_and_routes`."""
+    port = listener.get("port")
+    return f"{listener.get('protocol')} :{port}" if port is not None else str(listener.get("protocol"))
+
+
+def route_label(route: dict, listeners: dict[str, dict]) -> str:
+    """``HTTPS :443 default`` / ``HTTPS :443 rule 10 (path /v1/*)``."""
+    where = listener_label(listeners.get(route["listener"], {})) if route["listener"] in listeners else "listener"
+    if route["kind"] == "default":
+        return f"{where} default"
+    conds = "; ".join(route["conditions"])
+    prio = route["priority"]
+    return f"{where} rule {prio}" + (f" ({conds})" if conds else "")
+
+
+# --------------------------------------------------------------------------------------
+# Fleets (one per aws_autoscaling_group)
+# --------------------------------------------------------------------------------------
+
+
+def _refers_to_group(value: Any, group_key: str, group_name: Any) -> bool:
+    if any(r.type == "aws_autoscaling_group" and not r.data and r.name == group_key for r in refs(value)):
+        return True
+    return is_literal(group_name) and value == group_name
+
+
+def _group_target_groups(tf: TerraformDoc, key: str, asg: dict) -> list[str]:
+    names = {r.name for r in refs(asg.get("target_group_arns")) if r.type == "aws_lb_target_group" and not r.data}
+    for ts in blocks(asg.get("traffic_source")):
+        names |= {r.name for r in refs(ts.get("identifier")) if r.type == "aws_lb_target_group"}
+    for att in tf.resources("aws_autoscaling_attachment").values():
+        if _refers_to_group(att.get("autoscaling_group_name"), key, asg.get("name")):
+            tg = ref_to(att.get("lb_target_group_arn"), "aws_lb_target_group")
+            if tg:
+                names.add(tg)
+    for att in tf.resources("aws_autoscaling_traffic_source_attachment").values():
+        if _refers_to_group(att.get("autoscaling_group_name"), key, asg.get("name")):
+            for ts in blocks(att.get("traffic_source")):
+                tg = ref_to(ts.get("identifier"), "aws_lb_target_group")
+                if tg:
+                    names.add(tg)
+    return sorted(n for n in names if tf.resource("aws_lb_target_group", n) is not None)
+
+
+def _group_hooks(tf: TerraformDoc, key: str, asg: dict) -> list[dict]:
+    hooks = []
+    for h in blocks(asg.get("initial_lifecycle_hook")):
+        hooks.append(("initial_lifecycle_hook", h))
+    for name, h in tf.resources("aws_autoscaling_lifecycle_hook").items():
+        if _refers_to_group(h.get("autoscaling_group_name"), key, asg.get("name")):
+            hooks.append((f"aws_autoscaling_lifecycle_hook.{name}", h))
+    out = []
+    for source, h in hooks:
+        timeout = number(h.get("heartbeat_timeout"))
+        out.append(
+            {
+                "source": source,
+                "name": h.get("name"),
+                "transition": h.get("lifecycle_transition"),
+                "heartbeat_timeout": DEFAULT_HEARTBEAT_TIMEOUT if timeout is None else timeout,
+                "default_result": h.get("default_result") or "ABANDON",
+            }
+        )
+    return out
+
+
+def _fleet_name(key: str, asg: dict) -> str:
+    for t in blocks(asg.get("tag")):
+        if t.get("key") == "fleet" and is_literal(t.get("value")):
+            return str(t["value"])
+    tags = asg.get("tags")
+    if isinstance(tags, dict) and is_literal(tags.get("fleet")):
+        return str(tags["fleet"])
+    if is_literal(asg.get("name")) and asg.get("name"):
+        return str(asg["name"])
+    return key
+
+
+def _purchase(tf: TerraformDoc, asg: dict) -> dict:
+    """Instance types and the on-demand/spot split settings of a group."""
+    mip = block(asg.get("mixed_instances_policy"))
+    if mip:
+        lt = block(mip.get("launch_template"))
+        types = []
+        weights = False
+        attribute_based = False
+        for o in blocks(lt.get("override")):
+            if o.get("instance_requirements"):
+                attribute_based = True
+            if is_literal(o.get("instance_type")) and o.get("instance_type"):
+                types.append(str(o["instance_type"]))
+            if o.get("weighted_capacity") is not None:
+                weights = True
+        if not types:
+            lt_name = ref_to(block(lt.get("launch_template_specification")), "aws_launch_template")
+            lt_type = (tf.resource("aws_launch_template", lt_name) or {}).get("instance_type")
+            if is_literal(lt_type) and lt_type:
+                types.append(str(lt_type))
+        dist = block(mip.get("instances_distribution"))
+        base = number(dist.get("on_demand_base_capacity"))
+        pct = number(dist.get("on_demand_percentage_above_base_capacity"))
+        return {
+            "instance_types": types,
+            "attribute_based": attribute_based,
+            "weighted": weights,
+            "on_demand_base_capacity": int(base) if base is not None else 0,
+            "on_demand_percentage_above_base_capacity": int(pct) if pct is not None else 100,
+            "spot_allocation_strategy": dist.get("spot_allocation_strategy"),
+        }
+    lt_name = ref_to(asg.get("launch_template"), "aws_launch_template")
+    lt = tf.resource("aws_launch_template", lt_name) or {}
+    spot = block(lt.get("instance_market_options")).get("market_type") == "spot"
+    lt_type = lt.get("instance_type")
+    return {
+        "instance_types": [str(lt_type)] if is_literal(lt_type) and lt_type else [],
+        "attribute_based": bool(lt.get("instance_requirements")),
+        "weighted": False,
+        "on_demand_base_capacity": 0,
+        "on_demand_percentage_above_base_capacity": 0 if spot else 100,
+        "spot_allocation_strategy": None,
+    }
+
+
+def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes: list[dict], notes: list[str]) -> dict:
+    """Figures, single points of failure and warnings of one ``aws_autoscaling_group``.
+
+    ``listeners``/``routes`` come from :func:`listeners_and_routes`; assumptions made
+    (defaults, unknown AZs) are appended to ``notes``. Returns a JSON-ready dict.
+    """
+    name = _fleet_name(key, asg)
+    where = f"fleet {name}"
+    min_size = int(number(asg.get("min_size")) or 0)
+    max_size = int(number(asg.get("max_size")) or 0)
+    desired = number(asg.get("desired_capacity"))
+    if desired is None:
+        desired = min_size
+        notes.append(f"{where}: desired_capacity not set; min_size {min_size} used")
+    desired = int(desired)
+    if "desired_capacity" in (block(asg.get("lifecycle")).get("ignore_changes") or []):
+        notes.append(
+            f"{where}: a scaling policy manages desired capacity; figures are at the synthesized "
+            f"desired capacity {desired} (after_az_loss also shown at min_size {min_size})"
+        )
+
+    # Availability Zones ---------------------------------------------------------------
+    slots = tf.subnets_azs(asg.get("vpc_zone_identifier"))
+    if not slots and isinstance(asg.get("availability_zones"), list):
+        slots = [(str(az), is_literal(az)) for az in sorted(set(asg["availability_zones"]))]
+    unknown = [k for k, known in slots if not known]
+    if unknown:
+        notes.append(
+            f"{where}: {len(unknown)} subnet(s) given by ID ({', '.join(unknown)}); their AZs are "
+            "known only at plan time (Terraform checks they span 2+ AZs), so one AZ per subnet is assumed"
+        )
+    n_az = max(1, len(slots))
+    per_az = [desired // n_az + (1 if i < desired % n_az else 0) for i in range(n_az)]
+    largest = max(per_az) if per_az else 0
+    largest_at_min = ceil_div(min_size, n_az) if min_size else 0
+
+    # Target groups and routes ---------------------------------------------------------
+    tg_names = _group_target_groups(tf, key, asg)
+    tgs = {n: target_group_settings(n, tf.resource("aws_lb_target_group", n), notes) for n in tg_names}
+    fleet_routes = [r for r in routes if set(r["target_groups"]) & set(tg_names)]
+
+    # Hooks and warm pool ---------------------------------------------------------------
+    hooks = _group_hooks(tf, key, asg)
+    launch_hooks = [h for h in hooks if h["transition"] == LAUNCHING]
+    term_hooks = [h for h in hooks if h["transition"] == TERMINATING]
+    warm = block(asg.get("warm_pool"))
+
+    # Figures ------------------------------------------------------------------------------
+    if tgs:
+        detection = max(t["interval"] * t["unhealthy_threshold"] + t["timeout"] for t in tgs.values())
+        drain = max(t["deregistration_delay"] for t in tgs.values())
+        checks = max(t["interval"] * t["healthy_threshold"] for t in tgs.values())
+        slow_start = max(t["slow_start"] for t in tgs.values())
+    else:
+        detection = drain = None
+        checks = slow_start = 0
+    grace = number(asg.get("health_check_grace_period"))
+    if grace is None:
+        grace = DEFAULT_GRACE_PERIOD
+        notes.append(f"{where}: health_check_grace_period not set; provider default {grace} s assumed")
+    warmup = number(asg.get("default_instance_warmup")) or 0
+    if launch_hooks:
+        load, load_source = max(h["heartbeat_timeout"] for h in launch_hooks), "launch_lifecycle_hook_heartbeat_timeout"
+    elif grace:
+        load, load_source = grace, "health_check_grace_period"
+    elif warmup:
+        load, load_source = warmup, "default_instance_warmup"
+    else:
+        load, load_source = 0, "none"
+    cold = load + checks + slow_start
+    warm_value = None
+    warm_info = None
+    if warm:
+        pool_state = warm.get("pool_state") or "Stopped"
+        max_prepared = number(warm.get("max_group_prepared_capacity"))
+        pool_min = int(number(warm.get("min_size")) or 0)
+        prepared = max_size if max_prepared is None or max_prepared < 0 else int(max_prepared)
+        pool_size = max(pool_min, prepared - desired)
+        warm_value = checks + slow_start if launch_hooks else cold
+        warm_info = {
+            "pool_state": pool_state,
+            "instances_at_desired_capacity": pool_size,
+            "reuse_on_scale_in": bool(boolean(block(warm.get("instance_reuse_policy")).get("reuse_on_scale_in"))),
+        }
+        if launch_hooks:
+            notes.append(
+                f"{where}: warm-pool time to serve assumes the launch hook held each instance until "
+                "the model was on local disk; starting the instance and loading the weights from "
+                "disk are not known at synth and not included"
+            )
+
+    # Purchase options ---------------------------------------------------------------------
+    purchase = _purchase(tf, asg)
+    base, pct = purchase["on_demand_base_capacity"], purchase["on_demand_percentage_above_base_capacity"]
+    spot_desired = desired - on_demand_units(desired, base, pct)
+    spot_max = max_size - on_demand_units(max_size, base, pct)
+    uses_spot = spot_max > 0 or spot_desired > 0
+    types = purchase["instance_types"]
+    spot_pools = len(types) * len(slots) if uses_spot else 0
+    if purchase["weighted"]:
+        notes.append(f"{where}: instance types have weighted capacity; capacity figures are in capacity units")
+    if purchase["attribute_based"]:
+        notes.append(f"{where}: attribute-based instance types; spot pools counted from listed types only")
+
+    after_loss = desired - largest
+    fleet: dict[str, Any] = {
+        "autoscaling_group": key,
+        "target_groups": tg_names,
+        "routes": [route_label(r, listeners) for r in fleet_routes],
+        "availability_zones": [k for k, _ in slots],
+        "instances_per_availability_zone": dict(zip([k for k, _ in slots], per_az)),
+        "min_size": min_size,
+        "desired_capacity": desired,
+        "max_size": max_size,
+        "health_check_type": asg.get("health_check_type") or "EC2",
+        "unhealthy_detection_seconds": detection,
+        "drain_seconds": drain,
+        "termination_hook_seconds": max((h["heartbeat_timeout"] for h in term_hooks), default=None),
+        "time_to_serve_new_instance_seconds": {"cold": cold, "warm_pool": warm_value},
+        "time_to_serve_breakdown": {
+            "model_load_seconds": load,
+            "model_load_bound": load_source,
+            "healthy_checks_seconds": checks,
+            "slow_start_seconds": slow_start,
+        },
+        "warm_pool": warm_info,
+        "lifecycle_hooks": hooks,
+        "capacity_after_az_loss": {
+            "instances": after_loss,
+            "percent_of_desired": percent(after_loss, desired),
+            "lost_with_largest_az": largest,
+            "at_min_size": min_size - largest_at_min,
+        },
+        "instance_types": types,
+        "on_demand_base_capacity": base,
+        "on_demand_percentage_above_base_capacity": pct,
+        "spot_share_percent": percent(spot_desired, desired),
+        "spot_share_percent_at_max_size": percent(spot_max, max_size),
+        "spot_pools": spot_pools,
+        "health_checks": {
+            n: {k: t[k] for k in ("interval", "timeout", "healthy_threshold", "unhealthy_threshold")}
+            for n, t in tgs.items()
+        },
+    }
+
+    # Single points of failure ---------------------------------------------------------
+    spof = []
+    if len(slots) < 2:
+        spof.append(
+            _finding(
+                "single-az",
+                f"{where}: every instance is in one Availability Zone ({', '.join(k for k, _ in slots) or 'unknown'}); "
+                "losing it takes the whole fleet down",
+            )
+        )
+    if min_size < 2 or desired < 2:
+        spof.append(
+            _finding(
+                "min-size-below-2",
+                f"{where}: min_size {min_size}, desired {desired}: the group may run a single instance, "
+                "so one instance or AZ failure stops serving until a replacement is ready "
+                f"({cold} s)",
+            )
+        )
+    if uses_spot and len(types) == 1:
+        spof.append(
+            _finding(
+                "single-instance-type-with-spot",
+                f"{where}: spot capacity uses one instance type ({types[0]}): a reclaim of that "
+                "type hits every spot instance in an AZ at once; list several types",
+            )
+        )
+    fleet["single_points_of_failure"] = spof
+
+    # Warnings -------------------------------------------------------------------------
+    warn = []
+    if not tgs:
+        warn.append(_finding("no-target-group", f"{where}: not attached to a target group: no load balancer health checks or traffic"))
+    elif not fleet_routes:
+        warn.append(_finding("not-routed", f"{where}: no listener or rule forwards to its target group"))
+    if tgs and fleet["health_check_type"] != "ELB":
+        warn.append(
+            _finding(
+                "ec2-health-check-type",
+                f"{where}: health_check_type {fleet['health_check_type']}: the group does not replace an "
+                "instance whose model server fails the load balancer health check",
+            )
+        )
+    for n, t in tgs.items():
+        if not t["health_check_enabled"]:
+            warn.append(_finding("health-check-disabled", f"{where}: target group {n} has health checks disabled"))
+    if uses_spot and drain is not None and drain > SPOT_INTERRUPTION_NOTICE_SECONDS:
+        warn.append(
+            _finding(
+                "drain-longer-than-spot-notice",
+                f"{where}: deregistration delay {drain} s exceeds the {SPOT_INTERRUPTION_NOTICE_SECONDS} s spot "
+                "interruption notice: requests longer than that are cut when a spot instance is reclaimed",
+            )
+        )
+    if uses_spot and boolean(asg.get("capacity_rebalance")) is not True:
+        warn.append(
+            _finding(
+                "spot-without-capacity-rebalance",
+                f"{where}: capacity_rebalance is off: spot instances are replaced only after they are interrupted",
+            )
+        )
+    if desired and spot_desired == desired:
+        warn.append(_finding("no-on-demand-capacity", f"{where}: all {desired} units are spot: one reclaim wave can remove the whole fleet"))
+    if load_source == "none":
+        warn.append(
+            _finding(
+                "no-model-load-budget",
+                f"{where}: no launch lifecycle hook, grace period or warm-up: nothing accounts for model load time",
+            )
+        )
+    if tgs and not launch_hooks and grace and fleet["health_check_type"] == "ELB" and grace < checks:
+        warn.append(
+            _finding(
+                "grace-shorter-than-health-checks",
+                f"{where}: health_check_grace_period {grace} s is shorter than healthy_threshold x interval "
+                f"({checks} s): new instances can be replaced before they can pass health checks",
+            )
+        )
+    if warm and not launch_hooks:
+        warn.append(
+            _finding(
+                "warm-pool-without-launch-hook",
+                f"{where}: warm pool without a launch lifecycle hook: instances can enter the pool (and be "
+                "stopped) before user data has downloaded the model, so the pool does not shorten time to serve",
+            )
+        )
+    if warm_info is not None and warm_info["instances_at_desired_capacity"] == 0:
+        warn.append(_finding("warm-pool-empty", f"{where}: the warm pool holds no instances at desired capacity"))
+    fleet["warnings"] = warn
+    return fleet
+
+
+# --------------------------------------------------------------------------------------
+# Stack
+# --------------------------------------------------------------------------------------
+
+
+def nat_egress(tf: TerraformDoc) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Which NAT gateway carries the internet egress of which Availability Zone.
+
+    Follows ``aws_route``/inline routes (``nat_gateway_id``) to route tables and
+    ``aws_route_table_association`` to subnets. Returns ``(nat -> AZ of the NAT,
+    nat -> AZs of the subnets routed through it)``; AZ keys as in
+    :meth:`TerraformDoc.subnet_az`.
+    """
+    nats = tf.resources("aws_nat_gateway")
+    nat_az = {n: tf.subnet_az(b.get("subnet_id"))[0] for n, b in nats.items()}
+    table_nats: dict[str, set[str]] = {}
+    for route in tf.resources("aws_route").values():
+        nat = ref_to(route.get("nat_gateway_id"), "aws_nat_gateway")
+        table = ref_to(route.get("route_table_id"), "aws_route_table")
+        if nat and table:
+            table_nats.setdefault(table, set()).add(nat)
+    for tname, table in tf.resources("aws_route_table").items():
+        for r in blocks(table.get("route")):
+            nat = ref_to(r.get("nat_gateway_id"), "aws_nat_gateway")
+            if nat:
+                table_nats.setdefault(tname, set()).add(nat)
+    served: dict[str, set[str]] = {n: set() for n in nats}
+    for assoc in tf.resources("aws_route_table_association").values():
+        table = ref_to(assoc.get("route_table_id"), "aws_route_table")
+        if table not in table_nats or assoc.get("subnet_id") is None:
+            continue
+        az, _ = tf.subnet_az(assoc.get("subnet_id"))
+        for nat in table_nats[table]:
+            if nat in served:
+                served[nat].add(az)
+    return nat_az, served
+
+
+def _nat_findings(tf: TerraformDoc) -> list[dict]:
+    """NAT gateways that private subnets in other AZs depend on."""
+    nat_az, served = nat_egress(tf)
+    out = []
+    for nat, azs in served.items():
+        own = nat_az[nat]
+        others = sorted(azs - {own})
+        if others:
+            out.append(
+                _finding(
+                    "single-nat-gateway",
+                    f"NAT gateway {nat} in {own} is the only internet egress of private subnets in "
+                    f"{', '.join(sorted(azs))}: if {own} fails, instances in {', '.join(others)} lose "
+                    "egress (model downloads, SSM, external APIs)",
+                    resource=f"aws_nat_gateway.{nat}",
+                )
+            )
+    return out
+
+
+def analyze_stack(name: str, doc: dict) -> dict:
+    """Compute the resilience report of one synthesized stack.
+
+    ``name`` is the stack name, ``doc`` the parsed ``cdk.tf.json``. Returns a JSON-ready
+    dict: ``fleets`` (by fleet name, see :func:`analyze_fleet`), stack-level
+    ``single_points_of_failure``, ``warnings`` and ``assumptions``, the
+    ``single_points_of_failure_count`` over the stack and its fleets, and
+    ``load_balancers``. Raises ``ValueError`` when ``doc`` is not an object.
+    """
+    tf = TerraformDoc(doc)
+    notes: list[str] = []
+    listeners, routes = listeners_and_routes(tf)
+    fleets: dict[str, dict] = {}
+    for key, asg in tf.resources("aws_autoscaling_group").items():
+        fleet = analyze_fleet(tf, key, asg, listeners, routes, notes)
+        fname = _fleet_name(key, asg)
+        fleets[fname if fname not in fleets else key] = fleet
+
+    spof: list[dict] = []
+    warn: list[dict] = []
+    lbs: dict[str, dict] = {}
+    for lb_name, lb in tf.resources("aws_lb").items():
+        subnets = list(lb.get("subnets") or []) + [m.get("subnet_id") for m in blocks(lb.get("subnet_mapping"))]
+        slots = tf.subnets_azs(subnets)
+        protected = boolean(lb.get("enable_deletion_protection")) is True
+        lbs[lb_name] = {
+            "availability_zones": [k for k, _ in slots],
+            "deletion_protection": protected,
+            "internal": boolean(lb.get("internal")) is True,
+        }
+        if len(slots) < 2:
+            spof.append(
+                _finding(
+                    "load-balancer-single-az",
+                    f"load balancer {lb_name} has subnets in {len(slots)} AZ(s); AWS needs two or more",
+                    resource=f"aws_lb.{lb_name}",
+                )
+            )
+        if is_production_name(name) and not protected:
+            spof.append(
+                _finding(
+                    "deletion-protection-off",
+                    f"load balancer {lb_name} of production stack {name!r} has deletion protection off: "
+                    "one mistaken destroy or console click removes the entry point",
+                    resource=f"aws_lb.{lb_name}",
+                )
+            )
+    spof.extend(_nat_findings(tf))
+    if not fleets:
+        warn.append(_finding("no-fleets", "the stack has no aws_autoscaling_group"))
+
+    count = len(spof) + sum(len(f["single_points_of_failure"]) for f in fleets.values())
+    return {
+        "fleets": dict(sorted(fleets.items())),
+        "load_balancers": lbs,
+        "single_points_of_failure": spof,
+        "single_points_of_failure_count": count,
+        "warnings": warn,
+        "assumptions": list(dict.fromkeys(notes)),
+    }
