@@ -384,6 +384,31 @@ def test_multi_fleet_each_fleet_gets_its_own_target_group_figures():
     assert report["single_points_of_failure_count"] == 0
 
 
+def test_warm_on_demand_group_and_spot_group_in_one_target_group_are_one_fleet():
+    """The layout stacks/fleet.py builds when a fleet has a warm pool and a spot group."""
+    b = seed(min_size=2, max_size=4, desired=2, fleet="chat",
+             warm_pool={"pool_state": "Stopped", "min_size": 2},
+             initial_lifecycle_hook=[{"name": "model-ready", "lifecycle_transition":
+                                      "autoscaling:EC2_INSTANCE_LAUNCHING", "heartbeat_timeout": 600}])
+    private = [ref("aws_subnet", "priv0"), ref("aws_subnet", "priv1")]
+    b.group("spot", subnets=private, tgs=["web"], min_size=0, max_size=6, desired=2, fleet="chat",
+            capacity_rebalance=True,
+            mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 0, 0))
+    report = analyze_stack("ai", b.build())
+    assert list(report["fleets"]) == ["chat"]
+    chat = report["fleets"]["chat"]
+    assert chat["autoscaling_groups"] == ["pool", "spot"]
+    assert (chat["min_size"], chat["desired_capacity"], chat["max_size"]) == (2, 4, 10)
+    assert chat["instances_per_availability_zone"] == {"us-east-1a": 2, "us-east-1b": 2}
+    assert chat["capacity_after_az_loss"]["instances"] == 2
+    assert chat["spot_share_percent"] == 50.0 and chat["spot_share_percent_at_max_size"] == 60.0
+    assert chat["spot_pools"] == 2 * 2
+    assert chat["time_to_serve_new_instance_seconds"] == {"cold": 600 + 60, "warm_pool": 60}
+    # The spot group alone has min_size 0, but the fleet keeps two instances.
+    assert not any(f["id"] == "min-size-below-2" for f in chat["single_points_of_failure"])
+    assert sorted(chat["groups"]) == ["pool", "spot"]
+
+
 # --------------------------------------------------------------------------------------
 # Objectives
 # --------------------------------------------------------------------------------------

@@ -461,6 +461,7 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
         "instance_types": types,
         "on_demand_base_capacity": base,
         "on_demand_percentage_above_base_capacity": pct,
+        "spot_instances": {"at_desired_capacity": spot_desired, "at_max_size": spot_max},
         "spot_share_percent": percent(spot_desired, desired),
         "spot_share_percent_at_max_size": percent(spot_max, max_size),
         "spot_pools": spot_pools,
@@ -620,6 +621,82 @@ def _nat_findings(tf: TerraformDoc) -> list[dict]:
     return out
 
 
+_PER_GROUP_FINDINGS = ("single-az", "min-size-below-2", "single-instance-type-with-spot")
+
+
+def combine_groups(where: str, members: list[dict]) -> dict:
+    """Figures of one fleet served by several Auto Scaling groups in the same target
+    group(s), from each group's :func:`analyze_fleet` result (main group first).
+
+    Capacities and per-AZ counts add up; capacity after AZ loss, spot share and spot pools
+    are recomputed over all groups; time to serve is the slowest cold start and the
+    fastest warm-pool start; capacity-based findings are recomputed for the fleet as a
+    whole. Each group's own figures stay under ``groups``.
+    """
+    main = members[0]
+    out = dict(main)
+    out["autoscaling_groups"] = [m["autoscaling_group"] for m in members]
+    out["groups"] = {m["autoscaling_group"]: m for m in members}
+    for k in ("min_size", "desired_capacity", "max_size"):
+        out[k] = sum(m[k] for m in members)
+    per_az: dict[str, int] = {}
+    for m in members:
+        for az, n in m["instances_per_availability_zone"].items():
+            per_az[az] = per_az.get(az, 0) + n
+    out["instances_per_availability_zone"] = per_az
+    out["availability_zones"] = list(per_az)
+    desired = out["desired_capacity"]
+    largest = max(per_az.values(), default=0)
+    out["capacity_after_az_loss"] = {
+        "instances": desired - largest,
+        "percent_of_desired": percent(desired - largest, desired),
+        "lost_with_largest_az": largest,
+        "at_min_size": sum(m["capacity_after_az_loss"]["at_min_size"] for m in members),
+    }
+    spot_d = sum(m["spot_instances"]["at_desired_capacity"] for m in members)
+    spot_m = sum(m["spot_instances"]["at_max_size"] for m in members)
+    out["spot_instances"] = {"at_desired_capacity": spot_d, "at_max_size": spot_m}
+    out["spot_share_percent"] = percent(spot_d, desired)
+    out["spot_share_percent_at_max_size"] = percent(spot_m, out["max_size"])
+    spot_members = [m for m in members if m["spot_pools"]]
+    spot_types = list(dict.fromkeys(t for m in spot_members for t in m["instance_types"]))
+    out["spot_pools"] = len({(t, az) for m in spot_members for t in m["instance_types"] for az in m["availability_zones"]})
+    out["instance_types"] = list(dict.fromkeys(t for m in members for t in m["instance_types"]))
+    warm_values = [m["time_to_serve_new_instance_seconds"]["warm_pool"] for m in members]
+    warm_values = [v for v in warm_values if v is not None]
+    out["time_to_serve_new_instance_seconds"] = {
+        "cold": max(m["time_to_serve_new_instance_seconds"]["cold"] for m in members),
+        "warm_pool": min(warm_values) if warm_values else None,
+    }
+    out["warm_pool"] = next((m["warm_pool"] for m in members if m["warm_pool"]), None)
+
+    spof = [f for m in members for f in m["single_points_of_failure"] if f["id"] not in _PER_GROUP_FINDINGS]
+    if len(per_az) < 2:
+        spof.append(_finding("single-az", f"{where}: every instance is in one Availability Zone; losing it takes the whole fleet down"))
+    if out["min_size"] < 2 or desired < 2:
+        spof.append(
+            _finding(
+                "min-size-below-2",
+                f"{where}: min_size {out['min_size']}, desired {desired} over all its groups: one instance "
+                "or AZ failure stops serving until a replacement is ready "
+                f"({out['time_to_serve_new_instance_seconds']['cold']} s)",
+            )
+        )
+    if spot_members and len(spot_types) == 1:
+        spof.append(
+            _finding(
+                "single-instance-type-with-spot",
+                f"{where}: spot capacity uses one instance type ({spot_types[0]}); list several types",
+            )
+        )
+    out["single_points_of_failure"] = spof
+    warn = [w for m in members for w in m["warnings"] if w["id"] != "no-on-demand-capacity"]
+    if desired and spot_d == desired:
+        warn.append(_finding("no-on-demand-capacity", f"{where}: all {desired} units are spot: one reclaim wave can remove the whole fleet"))
+    out["warnings"] = list({(w["id"], w["message"]): w for w in warn}.values())
+    return out
+
+
 def analyze_stack(name: str, doc: dict) -> dict:
     """Compute the resilience report of one synthesized stack.
 
@@ -632,9 +709,19 @@ def analyze_stack(name: str, doc: dict) -> dict:
     tf = TerraformDoc(doc)
     notes: list[str] = []
     listeners, routes = listeners_and_routes(tf)
-    fleets: dict[str, dict] = {}
+    # Groups attached to the same target group(s) serve one fleet (e.g. an on-demand
+    # group with a warm pool plus a spot group beside it): their figures are combined.
+    buckets: dict[tuple, list[tuple[str, dict, dict]]] = {}
     for key, asg in tf.resources("aws_autoscaling_group").items():
         fleet = analyze_fleet(tf, key, asg, listeners, routes, notes)
+        buckets.setdefault(tuple(sorted(fleet["target_groups"])) or (key,), []).append((key, asg, fleet))
+    fleets: dict[str, dict] = {}
+    for members in buckets.values():
+        # The main group first: the largest minimum size, then the name.
+        members.sort(key=lambda m: (-m[2]["min_size"], m[0]))
+        key, asg, fleet = members[0]
+        if len(members) > 1:
+            fleet = combine_groups(f"fleet {_fleet_name(key, asg)}", [m[2] for m in members])
         fname = _fleet_name(key, asg)
         fleets[fname if fname not in fleets else key] = fleet
 

@@ -130,7 +130,12 @@ def mermaid(doc: dict, report: dict) -> str:
     nat_az, served = nat_egress(tf)
     az_members: dict[str, list[str]] = {}
     az_known: dict[str, bool] = {}
-    for fname, fleet in report["fleets"].items():
+    groups = [
+        (fname, g)
+        for fname, fleet in report["fleets"].items()
+        for g in (fleet.get("groups") or {fleet["autoscaling_group"]: fleet}).values()
+    ]
+    for fname, fleet in groups:
         key = fleet["autoscaling_group"]
         asg = tf.resources("aws_autoscaling_group").get(key, {})
         shown = asg.get("name") if is_literal(asg.get("name")) else key
