@@ -16,7 +16,7 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test schema check report clean help
+.PHONY: install synth test schema check report clean help atlantis atlantis-synth tfc-export tfc-check
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
@@ -24,6 +24,10 @@ help:
 	@echo "make schema  regenerate config/schema.json from the config model"
 	@echo "make check   validate the configs without synthesizing"
 	@echo "make report  resilience report + topology diagrams of cdktf.out (run make synth first)"
+	@echo "make atlantis        regenerate atlantis.yaml from config/*.yaml"
+	@echo "make atlantis-synth  Atlantis pre_workflow_hook: synthesize, stamp the output with the commit"
+	@echo "make tfc-export      write terraform/<stack>/cdk.tf.json for cloud-backed stacks (VCS-driven HCP Terraform)"
+	@echo "make tfc-check       fail when the committed terraform/ export is stale"
 	@echo "make clean   remove cdktf.out and caches (keeps installed packages)"
 
 install: $(VENV)/.installed node_modules/.installed
@@ -53,6 +57,18 @@ report: install
 
 schema: install
 	$(PY) -m stacks.schema > config/schema.json
+
+atlantis: install
+	$(PY) -m stacks.atlantis
+
+atlantis-synth: install
+	$(PY) -m stacks.atlantis --synth
+
+tfc-export: install
+	$(PY) -m stacks.tfc
+
+tfc-check: install
+	$(PY) -m stacks.tfc --check
 
 clean:
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis

@@ -14,3 +14,9 @@ One module per AWS concern:
 - ``fleet_stack``: the stack class that wires the constructs from one config.
 - ``synth``: the command line (``python main.py``) with staged, all-or-nothing output.
 """
+
+import os as _os
+
+# jsii prints a multi-line Node 20 end-of-life banner on every run; it is noise in
+# Atlantis and CI logs. Users can still see it by setting the variable to another value.
+_os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

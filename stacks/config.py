@@ -18,6 +18,7 @@ line prints them all and exits with code 2 (see ``stacks.synth``).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -27,8 +28,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
 )
 
@@ -829,18 +832,250 @@ class Fleet(StrictModel):
 
 
 # --------------------------------------------------------------------------------------
-# Backend
+# Backend (where Terraform keeps the stack's state)
 # --------------------------------------------------------------------------------------
+#
+# One of three kinds, chosen by ``type``; keys mirror the arguments of the Terraform
+# backend they configure (https://developer.hashicorp.com/terraform/language/backend/s3,
+# .../terraform/cli/cloud/settings). Changing any of them for a deployed environment
+# points Terraform at a different (usually empty) state: see "Changing the backend of
+# a deployed environment" in README.md.
+
+BACKEND_TYPES = ("local", "s3", "cloud")
+
+
+def _s3_bucket(value: str) -> str:
+    """General purpose bucket naming rules (Amazon S3 User Guide, "Bucket naming rules")."""
+    problems = []
+    if not 3 <= len(value) <= 63:
+        problems.append("be 3-63 characters long")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", value):
+        problems.append(
+            "use only lower-case letters, digits, '.' and '-', and begin and end with a letter or digit"
+        )
+    if ".." in value or ".-" in value or "-." in value:
+        problems.append("not contain '..', '.-' or '-.'")
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", value):
+        problems.append("not be formatted as an IP address")
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if value.startswith(prefix):
+            problems.append(f"not start with the reserved prefix {prefix!r}")
+    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if value.endswith(suffix):
+            problems.append(f"not end with the reserved suffix {suffix!r}")
+    if problems:
+        raise ValueError(f"{value!r} is not a valid S3 bucket name: it must " + "; ".join(problems))
+    return value
+
+
+def _s3_key(value: str) -> str:
+    """State object key: what the Terraform s3 backend accepts, and portable."""
+    parts = value.split("/")
+    if value.startswith("/") or value.endswith("/") or "//" in value:
+        raise ValueError(
+            f"{value!r}: the key is a relative object path inside the bucket: it must not "
+            "start or end with '/' or contain '//'"
+        )
+    if any(part in (".", "..") for part in parts):
+        raise ValueError(f"{value!r}: '.' and '..' are not allowed as key segments")
+    return value
+
+
+S3BucketName = Annotated[
+    str,
+    AfterValidator(_s3_bucket),
+    Field(description="Existing S3 bucket holding the state (create it with versioning on)."),
+]
+S3Key = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9!_.*'()=+,@-][A-Za-z0-9!_.*'()=+,@/-]*$"),
+    AfterValidator(_s3_key),
+]
+# KMS key: key ID (UUID or multi-Region mrk-...) or key ARN, as the s3 backend accepts.
+KmsKeyId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^((arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/)?"
+        r"([a-f0-9]{8}-[a-f0-9]{4}-[1-5][a-f0-9]{3}-[ab89][a-f0-9]{3}-[a-f0-9]{12}|mrk-[a-f0-9]{32}))$"
+    ),
+    Field(description="KMS key ID or key ARN (not an alias) to encrypt the state object with."),
+]
+IamRoleArn = Annotated[
+    str,
+    StringConstraints(max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$"),
+    Field(description="ARN of the IAM role Terraform assumes to reach the state bucket."),
+]
+DynamoDbTable = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,255}$"),
+    Field(description="DynamoDB table for state locking (partition key LockID, type String)."),
+]
+# HCP Terraform / Terraform Enterprise names (HCP Terraform docs: organizations and
+# workspaces take letters, digits, '-' and '_'; workspaces at most 90 characters;
+# projects 3-40 characters and may contain inner spaces).
+TfcOrganization = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$"),
+    Field(description="HCP Terraform / Terraform Enterprise organization name."),
+]
+TfcWorkspaceName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,90}$"),
+    Field(description="Workspace name: 1-90 letters, digits, '-' and '_'. May differ from the stack name."),
+]
+TfcTag = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9:_-]{0,254}$"),
+    Field(description="Workspace tag: letters, digits, ':', '-' and '_', starting with a letter or digit."),
+]
+TfcProject = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9 _-]{1,38}[A-Za-z0-9_-]$"),
+    Field(description="Project the workspace belongs to: 3-40 letters, digits, inner spaces, '-' and '_'."),
+]
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$"
+    ),
+    Field(description="Host name only (no scheme or path), for example app.terraform.io or tfe.example.com."),
+]
 
 
 class LocalBackend(StrictModel):
-    """Terraform ``local`` backend; ``path`` is relative to the stack's folder."""
+    """Terraform ``local`` backend; ``path`` is relative to the stack's folder.
+
+    The state then lives in ``cdktf.out/stacks/<name>/``; synthesis keeps it (and
+    ``.terraform/``) when it rewrites the folder. Fine for a laptop or a throw-away
+    environment; shared environments want ``s3`` or ``cloud``.
+    """
 
     type: Literal["local"] = "local"
     path: RelativePath = Field(
         "terraform.tfstate",
         description="Relative state file path; absolute paths and '..' are rejected.",
     )
+
+
+class S3AssumeRole(StrictModel):
+    """Role Terraform assumes for the state bucket (``backend "s3"`` ``assume_role`` block)."""
+
+    role_arn: IamRoleArn = Field(
+        ..., description="IAM role ARN, for example arn:aws:iam::123456789012:role/terraform-state."
+    )
+    session_name: str | None = Field(
+        None, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_+=,.@-]+$", description="Session name, 2-64 characters."
+    )
+    external_id: str | None = Field(
+        None, min_length=2, max_length=1224, pattern=r"^[A-Za-z0-9_+=,.@:/-]+$", description="External ID the role's trust policy requires."
+    )
+
+
+class S3Backend(StrictModel):
+    """Terraform ``s3`` backend: state in an existing S3 bucket, always encrypted and locked.
+
+    ``key`` defaults to ``ai-fleet/<name>/terraform.tfstate`` (from the stack name only,
+    so it never changes between runs or machines) and ``region`` to the environment's
+    region. Locking uses an S3 lock file (``use_lockfile``, Terraform 1.10+) unless a
+    DynamoDB table is given; give both while migrating from DynamoDB to lock files.
+    """
+
+    type: Literal["s3"]
+    bucket: S3BucketName
+    key: S3Key | None = Field(
+        None,
+        description="State object key: a relative path in the bucket (letters, digits, "
+        "!_.*'()=+,@- and '/'; no leading or trailing '/'); default "
+        "ai-fleet/<name>/terraform.tfstate. Changing it for a deployed environment needs a "
+        "state migration.",
+    )
+    region: AwsRegion | None = Field(None, description="Bucket region; default: the environment's region.")
+    encrypt: Literal[True] = Field(
+        True, description="Server-side encryption of the state object; always on (false is rejected)."
+    )
+    kms_key_id: KmsKeyId | None = Field(
+        None,
+        description="KMS key ID or key ARN (not an alias) to encrypt the state object with; "
+        "default: SSE-S3.",
+    )
+    use_lockfile: bool | None = Field(
+        None,
+        description="S3 lock file next to the state (Terraform 1.10+). Default: true, or false "
+        "when dynamodb_table is set.",
+    )
+    dynamodb_table: DynamoDbTable | None = Field(
+        None,
+        description="DynamoDB table (3-255 letters, digits, '_', '.', '-') for state locking, "
+        "partition key LockID of type String. Deprecated by Terraform in favour of use_lockfile.",
+    )
+    assume_role: S3AssumeRole | None = Field(
+        None, description="IAM role Terraform assumes to read and write the state."
+    )
+
+    def state_key(self, stack_name: str) -> str:
+        """The state object key: explicit ``key`` or ``ai-fleet/<stack_name>/terraform.tfstate``."""
+        return self.key or f"ai-fleet/{stack_name}/terraform.tfstate"
+
+    @property
+    def lockfile(self) -> bool:
+        """Effective ``use_lockfile``: explicit, else on unless a DynamoDB table locks."""
+        if self.use_lockfile is not None:
+            return self.use_lockfile
+        return self.dynamodb_table is None
+
+
+class CloudWorkspaces(StrictModel):
+    """The ``workspaces`` block of a ``cloud`` block: one ``name`` or a set of ``tags``."""
+
+    name: TfcWorkspaceName | None = Field(
+        None,
+        description="One workspace: 1-90 letters, digits, '-' and '_'. May differ from the stack name.",
+    )
+    tags: list[TfcTag] | None = Field(
+        None,
+        min_length=1,
+        description="Use every workspace carrying all these tags (terraform workspace select "
+        "switches between them).",
+    )
+    project: TfcProject | None = Field(
+        None,
+        description="Project (3-40 letters, digits, inner spaces, '-' and '_') new workspaces are "
+        "created in; default: the organization's default project.",
+    )
+
+
+class CloudBackend(StrictModel):
+    """HCP Terraform (Terraform Cloud) or Terraform Enterprise: Terraform's ``cloud`` block.
+
+    The API token never goes in the config: set ``TF_TOKEN_<hostname>`` (dots as
+    underscores, e.g. ``TF_TOKEN_app_terraform_io``) or run ``terraform login``.
+    """
+
+    type: Literal["cloud"]
+    organization: TfcOrganization
+    hostname: Hostname | None = Field(
+        None,
+        description="Host name only, without scheme or path (for example tfe.example.com); "
+        "default (unset): app.terraform.io.",
+    )
+    workspaces: CloudWorkspaces
+
+
+def _backend_type(value: Any) -> str | None:
+    # ``type`` may be omitted for the local backend (the only kind before s3/cloud).
+    if isinstance(value, dict):
+        return value.get("type", "local")
+    return getattr(value, "type", None)
+
+
+Backend = Annotated[
+    Annotated[LocalBackend, Tag("local")] | Annotated[S3Backend, Tag("s3")] | Annotated[CloudBackend, Tag("cloud")],
+    Discriminator(
+        _backend_type,
+        custom_error_type="backend_type",
+        custom_error_message="backend type must be one of local, s3, cloud",
+    ),
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -933,7 +1168,10 @@ class EnvironmentConfig(StrictModel):
     load_balancer: LoadBalancer
     fleets: dict[FleetName, Fleet] = Field(..., min_length=1, max_length=20)
     alarms: Alarms = Alarms()
-    backend: LocalBackend = LocalBackend()
+    backend: Backend = Field(
+        LocalBackend(),
+        description="Where Terraform keeps this stack's state: local (default), s3 or cloud.",
+    )
     resilience_objectives: ResilienceObjectives | None = Field(
         None,
         description="Targets `make report` checks the synthesized stack against; none by default.",
@@ -1093,6 +1331,28 @@ def cross_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
                     )
                 )
             seen_paths.setdefault(path, name)
+    out.extend(_backend_checks(cfg))
+    return out
+
+
+def _backend_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    b = cfg.backend
+    if isinstance(b, S3Backend) and not b.lockfile and b.dynamodb_table is None:
+        out.append(
+            (
+                "backend.use_lockfile",
+                "state locking is required: keep use_lockfile true or set dynamodb_table "
+                "(two concurrent applies on one unlocked state corrupt it)",
+            )
+        )
+    if isinstance(b, CloudBackend) and (b.workspaces.name is None) == (b.workspaces.tags is None):
+        out.append(
+            (
+                "backend.workspaces",
+                "set exactly one of name (one workspace) and tags (every workspace with these tags)",
+            )
+        )
     return out
 
 
@@ -1406,6 +1666,11 @@ def _pydantic_message(err: dict) -> str:
         hint = _description(err["loc"])
         pattern = err.get("ctx", {}).get("pattern", "")
         return f"{err['input']!r} is not allowed: {hint or 'must match'} (pattern {pattern})"
+    if err["type"] == "backend_type":
+        given = err["input"].get("type") if isinstance(err["input"], dict) else err["input"]
+        if not isinstance(err["input"], dict):
+            return f"must be a mapping with a 'type' key ({', '.join(BACKEND_TYPES)}), got {given!r}"
+        return f"{given!r} is not allowed: {msg}"
     if err["type"] in ("literal_error", "enum"):
         return f"{err['input']!r} is not allowed: {msg}"
     return msg
@@ -1426,6 +1691,8 @@ def parse_config(data: Any, file: str) -> EnvironmentConfig:
         for err in exc.errors():
             # Union branches report the same field twice; keep one message per field.
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("str", "InstanceOverride", "function-after"))))
+            if loc[:1] == ("backend",) and len(loc) > 1 and loc[1] in BACKEND_TYPES:
+                loc = loc[:1] + loc[2:]  # drop the union tag: backend.s3.bucket -> backend.bucket
             problems.append(Problem(file, _loc(loc), _pydantic_message(err)))
         # De-duplicate while keeping order.
         raise ConfigError(list(dict.fromkeys(problems))) from None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cdktf import LocalBackend, TerraformStack
+from cdktf import TerraformStack
 from constructs import Construct
 
 from .aws import aws
+from .backend import add_backend
 from .config import EnvironmentConfig, user_data
 from .alarms import Alarms
 from .fleet import FleetGroup
@@ -37,7 +38,7 @@ class FleetStack(TerraformStack):
         self.cfg = cfg
         tags = {"environment": cfg.name, "managed-by": MANAGED_BY, **cfg.tags}
         aws.provider.AwsProvider(self, "aws", region=cfg.region, default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)])
-        LocalBackend(self, path=cfg.backend.path)
+        add_backend(self, cfg)
         partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
 
         network = Network(self, "network", cfg, tags)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .backend import needs_terraform_cli
 from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
 
 DEFAULT_CONFIG_DIR = Path("config")
@@ -54,13 +55,30 @@ def load_all(paths: list[Path | str]) -> list[tuple[Path, EnvironmentConfig]]:
     return loaded
 
 
-def synthesize(configs: list[tuple[Path, EnvironmentConfig]], outdir: str | Path, *, partial: bool = False) -> list[str]:
+#: What synthesis writes in a stack folder; everything else there (``.terraform/``,
+#: ``.terraform.lock.hcl``, local state, plan files, ``*_override.tf.json``) was added by
+#: Terraform or the user and survives re-synthesis.
+GENERATED_STACK_FILES = frozenset({"cdk.tf.json"})
+
+
+def synthesize(
+    configs: list[tuple[Path, EnvironmentConfig]],
+    outdir: str | Path,
+    *,
+    partial: bool = False,
+    warn=None,
+) -> list[str]:
     """Synthesize ``configs`` into ``outdir`` atomically; return the stack names.
 
     With ``partial`` the other stacks already in ``outdir`` are kept (and stay in its
     ``manifest.json``); otherwise ``outdir`` holds exactly these stacks afterwards.
+    Files Terraform or the user added to a stack folder (local state, ``.terraform/``,
+    lock file, plans) are moved into the new output, and the folder of a stack that is
+    no longer configured is kept when it holds such files. ``warn`` (a callable taking
+    one line) receives notes about that and about stacks whose backend changed.
     Raises whatever synthesis raises; ``outdir`` is then untouched.
     """
+    warn = warn or (lambda line: None)
     from cdktf import App  # deferred: loading cdktf starts the jsii runtime
 
     from .fleet_stack import FleetStack
@@ -79,10 +97,28 @@ def synthesize(configs: list[tuple[Path, EnvironmentConfig]], outdir: str | Path
         names = [cfg.name for _, cfg in configs]
         if partial and (out / "manifest.json").is_file():
             _keep_other_stacks(out, staging, set(names))
-        _swap(staging, out)
+        for name in names:
+            change = _backend_change(out / "stacks" / name, staging / "stacks" / name)
+            if change:
+                warn(f"stack {name}: {change}")
+        for name in _swap(staging, out):
+            warn(
+                f"stack {name} is no longer configured; {out / 'stacks' / name} is kept because "
+                "it holds Terraform files (state, .terraform): destroy it there or delete the folder"
+            )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return names
+
+
+def _backend_change(old: Path, new: Path) -> str | None:
+    from .backend import describe_change
+
+    try:
+        before = json.loads((old / "cdk.tf.json").read_text())
+    except (OSError, ValueError):
+        return None  # first synthesis of this stack
+    return describe_change(before, json.loads((new / "cdk.tf.json").read_text()))
 
 
 def _keep_other_stacks(old: Path, new: Path, replaced: set[str]) -> None:
@@ -91,21 +127,56 @@ def _keep_other_stacks(old: Path, new: Path, replaced: set[str]) -> None:
     for name, entry in old_manifest.get("stacks", {}).items():
         if name in replaced or not (old / "stacks" / name).is_dir():
             continue
-        shutil.copytree(old / "stacks" / name, new / "stacks" / name)
+        # Only the generated files: Terraform's files follow in _carry_over (renames,
+        # not copies of a .terraform folder that holds provider binaries).
+        (new / "stacks" / name).mkdir(parents=True)
+        for generated in GENERATED_STACK_FILES:
+            if (old / "stacks" / name / generated).is_file():
+                shutil.copy2(old / "stacks" / name / generated, new / "stacks" / name / generated)
         new_manifest["stacks"][name] = entry
     new_manifest["stacks"] = dict(sorted(new_manifest["stacks"].items()))
     (new / "manifest.json").write_text(json.dumps(new_manifest, indent=2) + "\n")
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging`` using renames, so a reader never sees a mix."""
-    if out.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        out.rename(trash / out.name)
+def _swap(staging: Path, out: Path) -> list[str]:
+    """Replace ``out`` with ``staging`` using renames, then move Terraform's and the
+    user's files over from the old output (see :func:`_carry_over`); return the names
+    of unconfigured stacks kept for their files."""
+    if not out.exists():
         staging.rename(out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        staging.rename(out)
+        return []
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    out.rename(trash / out.name)
+    staging.rename(out)
+    # If this raises, the old output stays in the .old- folder beside it for recovery.
+    kept = _carry_over(trash / out.name, out)
+    shutil.rmtree(trash, ignore_errors=True)
+    return kept
+
+
+def _carry_over(old: Path, new: Path) -> list[str]:
+    """Move every entry of ``old/stacks/<name>/`` that synthesis did not write into
+    ``new/stacks/<name>/``: local state, ``.terraform/``, ``.terraform.lock.hcl``, plan
+    and override files. A stack folder that is not in ``new`` is moved whole when it
+    holds such entries (its last ``cdk.tf.json`` included, so it can still be
+    destroyed). Returns the names of those kept folders."""
+    kept: list[str] = []
+    if not (old / "stacks").is_dir():
+        return kept
+    for old_stack in sorted(p for p in (old / "stacks").iterdir() if p.is_dir()):
+        new_stack = new / "stacks" / old_stack.name
+        extras = sorted(e for e in old_stack.iterdir() if e.name not in GENERATED_STACK_FILES)
+        if not extras:
+            continue
+        if not new_stack.exists():
+            new_stack.parent.mkdir(parents=True, exist_ok=True)
+            old_stack.rename(new_stack)
+            kept.append(old_stack.name)
+            continue
+        for entry in extras:
+            if not (new_stack / entry.name).exists():
+                entry.rename(new_stack / entry.name)
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +218,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(f"{len(configs)} environment config(s) valid: {', '.join(c.name for _, c in configs)}")
         return 0
+    needs_cli = needs_terraform_cli(configs)
+    if needs_cli and shutil.which("terraform") is None:
+        print(
+            f"error: stack(s) {', '.join(needs_cli)} use the cloud backend: cdktf checks the "
+            "Terraform CLI version (>= 1.1) while synthesizing it, so `terraform` must be on "
+            "the PATH. Nothing was synthesized.",
+            file=sys.stderr,
+        )
+        return 1
     outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR
-    names = synthesize(configs, outdir, partial=bool(args.config))
+    names = synthesize(
+        configs, outdir, partial=bool(args.config), warn=lambda line: print(f"warning: {line}", file=sys.stderr)
+    )
     print(f"synthesized {len(names)} stack(s) into {outdir}: {', '.join(names)}")
     return 0

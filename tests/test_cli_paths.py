@@ -5,8 +5,10 @@ any folder, with the fast or the normal provider import. All must write the same
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 
 from helpers import ROOT, copy_project, env, read_tree, run_main
 
@@ -29,11 +31,36 @@ def test_cdktf_cli_synth_matches_python_main(synth_dir, tmp_path):
 
 
 def test_synth_is_byte_identical_across_folders(synth_dir, tmp_path):
-    """Two runs in two different folders give the same bytes (no paths, no timestamps)."""
+    """Two runs in two different folders give the same bytes (no paths, no timestamps),
+    also as another user with another Terraform version on the PATH (a cloud backend
+    makes cdktf run `terraform version` while synthesizing); so do the generated
+    atlantis.yaml and the committed HCP Terraform export."""
     other = copy_project(tmp_path / "elsewhere" / "clone")
-    result = run_main(cwd=other)
+    shim, home, calls = tmp_path / "bin", tmp_path / "home", tmp_path / "terraform-calls"
+    shim.mkdir()
+    home.mkdir()
+    (shim / "terraform").write_text(
+        f'#!/bin/sh\necho "$*" >> "{calls}"\necho "Terraform v1.99.7"\necho "on linux_arm64"\n'
+    )
+    (shim / "terraform").chmod(0o755)
+    other_env = {
+        "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(home),
+        "USER": "someone-else",
+        "LOGNAME": "someone-else",
+    }
+    result = run_main(cwd=other, extra_env=other_env)
     assert result.returncode == 0, result.stderr
+    assert "version" in calls.read_text().split(), "the shimmed Terraform was asked for its version"
     assert read_tree(other / "cdktf.out") == read_tree(synth_dir)
+
+    for args in (["-m", "stacks.atlantis"], ["-m", "stacks.tfc", "--synthesized", "cdktf.out"]):
+        result = subprocess.run(
+            [sys.executable, *args], cwd=other, env=env(**other_env), capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, result.stderr
+    assert (other / "atlantis.yaml").read_bytes() == (ROOT / "atlantis.yaml").read_bytes()
+    assert read_tree(other / "terraform") == read_tree(ROOT / "terraform")
 
 
 def test_normal_provider_import_gives_identical_json(synth_dir, tmp_path):

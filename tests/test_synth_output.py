@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from helpers import ROOT
+from helpers import EXAMPLES, ROOT, read_tree
 
 
 def resources(stack: dict, rtype: str) -> dict:
@@ -47,11 +47,23 @@ def test_topology_resource_types(stacks, name):
         assert sg["description"]
 
 
-@pytest.mark.parametrize("name", ["dev", "prod"])
+@pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
 def test_no_absolute_paths_or_machine_values(stacks, name):
     text = json.dumps(stacks[name])
     assert not re.search(r'"(/tmp|/work|/root|/home|/Users|[A-Z]:\\\\)', text)
     assert str(ROOT) not in text
+
+
+def test_no_absolute_path_in_any_output_file(synth_dir):
+    """Every synthesized file (stacks and manifest), not only cdk.tf.json, is free of
+    this checkout's and the output folder's absolute paths. (Independence from the
+    machine, user and Terraform version is tested in test_cli_paths.py.)"""
+    files = read_tree(synth_dir)
+    assert "manifest.json" in files and len(files) > len(EXAMPLES)
+    for path, data in files.items():
+        text = data.decode()
+        assert str(ROOT) not in text and str(synth_dir) not in text, path
+        assert not re.search(r'"(/tmp|/work|/root|/home|/Users|[A-Z]:\\\\)', text), path
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
@@ -190,7 +202,8 @@ def test_prod_checks_existing_subnets_at_plan_time(stacks):
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_backend_and_outputs(stacks, name):
     s = stacks[name]
-    assert s["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
+    # The backend block of each example is asserted in tests/test_backends.py.
+    assert list(s["terraform"]["backend"]) == [{"dev": "local", "prod": "s3"}[name]]
     assert s["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
     for out in ("alb_dns_name", "alb_arn", "chat_target_group_arn", "chat_autoscaling_group_name",
                 "alb_security_group_id", "chat_instance_security_group_id"):

@@ -1,0 +1,124 @@
+"""Committed Terraform JSON for VCS-driven HCP Terraform (Terraform Cloud) workspaces.
+
+A VCS-driven workspace runs ``terraform plan/apply`` on the repository content: it
+cannot run Python, so the synthesized JSON of every stack whose backend is ``cloud``
+is committed under ``terraform/<stack>/cdk.tf.json`` and the workspace's "Terraform
+Working Directory" points there. (HCP Terraform ignores the ``cloud`` block in such
+runs; the CLI-driven workflow uses it.)
+
+``python -m stacks.tfc`` (``make tfc-export``) synthesizes and writes those files;
+``--check`` (``make tfc-check``) exits 1 when the committed files are missing, stale
+or left over from a stack that is no longer cloud-backed. ``--synthesized DIR`` reuses
+an existing synthesis output instead of synthesizing again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .config import CloudBackend, ConfigError, EnvironmentConfig
+from .synth import discover, load_all
+
+EXPORT_ROOT = Path("terraform")
+STACK_FILE = "cdk.tf.json"
+
+
+def cloud_stacks(configs: list[tuple[Path, EnvironmentConfig]]) -> list[str]:
+    """Names of the stacks with a ``cloud`` backend, sorted."""
+    return sorted(cfg.name for _, cfg in configs if isinstance(cfg.backend, CloudBackend))
+
+
+def expected_files(synthesized: Path, names: list[str]) -> dict[str, bytes]:
+    """``{"<stack>/cdk.tf.json": bytes}`` for ``names``, read from a synthesis output
+    folder (``<synthesized>/stacks/<name>/cdk.tf.json``)."""
+    return {f"{n}/{STACK_FILE}": (synthesized / "stacks" / n / STACK_FILE).read_bytes() for n in names}
+
+
+def committed_files(root: Path) -> dict[str, bytes]:
+    """The exported files currently under ``root`` (``<stack>/cdk.tf.json``)."""
+    if not root.is_dir():
+        return {}
+    return {f"{p.parent.name}/{STACK_FILE}": p.read_bytes() for p in sorted(root.glob(f"*/{STACK_FILE}"))}
+
+
+def differences(expected: dict[str, bytes], committed: dict[str, bytes]) -> list[str]:
+    """Human-readable differences between the expected and the committed export."""
+    out = []
+    for rel in sorted(expected.keys() | committed.keys()):
+        if rel not in committed:
+            out.append(f"{rel}: missing")
+        elif rel not in expected:
+            out.append(f"{rel}: left over (the stack no longer exists or is not cloud-backed)")
+        elif expected[rel] != committed[rel]:
+            out.append(f"{rel}: stale")
+    return out
+
+
+def write(expected: dict[str, bytes], root: Path) -> list[str]:
+    """Make ``root`` hold exactly ``expected``: write new and changed files, delete
+    left-over ``<stack>/cdk.tf.json`` files (and their folder when it is then empty;
+    nothing else is touched). Returns the relative paths changed."""
+    changed = []
+    for rel, data in expected.items():
+        target = root / rel
+        if not target.is_file() or target.read_bytes() != data:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            changed.append(rel)
+    for rel in committed_files(root).keys() - expected.keys():
+        (root / rel).unlink()
+        if not any((root / rel).parent.iterdir()):
+            (root / rel).parent.rmdir()
+        changed.append(rel)
+    return sorted(changed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stacks.tfc [--check] [--synthesized DIR] [--root DIR]``; returns 0 when
+    written or current, 1 when stale (``--check``), 2 for invalid configs."""
+    parser = argparse.ArgumentParser(prog="python -m stacks.tfc", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed export is not current")
+    parser.add_argument("--synthesized", metavar="DIR", help="existing synthesis output to export from")
+    parser.add_argument("--root", default=str(EXPORT_ROOT), help="export folder (default: terraform)")
+    args = parser.parse_args(argv)
+    try:
+        configs = load_all(discover())
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    names = cloud_stacks(configs)
+    root = Path(args.root)
+    with tempfile.TemporaryDirectory(prefix="tfc-export-") as tmp:
+        if args.synthesized:
+            synthesized = Path(args.synthesized)
+        else:
+            from .synth import synthesize
+
+            if names and shutil.which("terraform") is None:
+                print("error: synthesizing a cloud-backed stack needs `terraform` (>= 1.1) on the PATH", file=sys.stderr)
+                return 1
+            synthesized = Path(tmp) / "out"
+            synthesize([c for c in configs if c[1].name in names], synthesized)
+        expected = expected_files(synthesized, names)
+    if args.check:
+        diffs = differences(expected, committed_files(root))
+        for line in diffs:
+            print(f"error: {root}/{line}", file=sys.stderr)
+        if diffs:
+            print("run `make tfc-export` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{root}/ is current ({', '.join(names) or 'no cloud-backed stacks'})")
+        return 0
+    changed = write(expected, root)
+    print(f"exported {len(names)} cloud-backed stack(s) to {root}/: {', '.join(names) or 'none'}"
+          + (f" ({len(changed)} file(s) changed)" if changed else " (unchanged)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
