@@ -41,9 +41,9 @@ def backend_of(stack: dict) -> dict:
 
 
 def test_every_backend_kind_has_an_example():
-    kinds = {load_config(p).backend.type: p.stem for p in EXAMPLES}
-    assert {"local", "s3", "cloud"} <= set(kinds), kinds
-    assert kinds["local"] == "dev", "dev must stay local: other tests apply it against moto"
+    kinds = {p.stem: load_config(p).backend.type for p in EXAMPLES}
+    assert {"local", "s3", "cloud"} <= set(kinds.values()), kinds
+    assert kinds["dev"] == "local", "dev must stay local: other tests apply it against moto"
 
 
 def test_dev_local_backend_block(stacks):

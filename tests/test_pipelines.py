@@ -96,7 +96,12 @@ def test_atlantis_autoplan_covers_code_configs_and_lock_files():
         cfg_file = next(p for p in EXAMPLE_CONFIGS if load_config(p).name == project["name"])
         assert f"config/{cfg_file.name}" in resolved
         assert {"main.py", "stacks/**/*.py", "Pipfile.lock", "package-lock.json"} <= set(resolved)
-        assert "user_data/vllm.sh" in resolved, "the launch template embeds the user data script"
+        cfg = load_config(cfg_file)
+        for fleet in cfg.fleets.values():
+            ud = fleet.launch_template.user_data_file
+            if ud:
+                expected = posixpath.normpath(posixpath.join("config", ud))
+                assert expected in resolved, "the launch template embeds the user data script"
         # A change to another environment's file does not plan (and lock) this one.
         others = {f"config/{p.name}" for p in EXAMPLE_CONFIGS} - {f"config/{cfg_file.name}"}
         assert not others & set(resolved)
