@@ -28,7 +28,7 @@ help:
 	@echo "make atlantis-synth  Atlantis pre_workflow_hook: synthesize, stamp the output with the commit"
 	@echo "make tfc-export      write terraform/<stack>/cdk.tf.json for cloud-backed stacks (VCS-driven HCP Terraform)"
 	@echo "make tfc-check       fail when the committed terraform/ export is stale"
-	@echo "make clean   remove cdktf.out and caches (keeps installed packages)"
+	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -70,5 +70,9 @@ tfc-export: install
 tfc-check: install
 	$(PY) -m stacks.tfc --check
 
+# Local-backend state lives in cdktf.out/stacks/<name>/terraform.tfstate: never delete it.
 clean:
-	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis
+	rm -rf .cdktf.out.* .pytest_cache .hypothesis
+	@if find cdktf.out -name '*.tfstate*' 2>/dev/null | grep -q .; then \
+	  echo "kept cdktf.out: it holds Terraform state:"; find cdktf.out -name '*.tfstate*'; \
+	else rm -rf cdktf.out; fi
