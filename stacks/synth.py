@@ -61,7 +61,10 @@ def synthesize(configs: list[tuple[Path, EnvironmentConfig]], outdir: str | Path
     ``manifest.json``); otherwise ``outdir`` holds exactly these stacks afterwards.
     Raises whatever synthesis raises; ``outdir`` is then untouched.
     """
-    from cdktf import App  # deferred: loading cdktf starts the jsii runtime
+    # Deferred: loading cdktf starts the jsii runtime. stacks.aws first, so the runtime
+    # starts with the lazy provider index (see stacks/aws.py).
+    from . import aws  # noqa: F401
+    from cdktf import App
 
     from .fleet_stack import FleetStack
 
