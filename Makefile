@@ -16,13 +16,14 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test schema check clean help
+.PHONY: install synth test schema check bench clean help
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
 	@echo "make test    install, then run the whole test suite"
 	@echo "make schema  regenerate config/schema.json from the config model"
 	@echo "make check   validate the configs without synthesizing"
+	@echo "make bench   measure synth time and memory into benchmarks/RESULTS.md (BENCH_RUNS=3)"
 	@echo "make clean   remove cdktf.out and caches (keeps installed packages)"
 
 install: $(VENV)/.installed node_modules/.installed
@@ -47,6 +48,12 @@ test: install
 
 schema: install
 	$(PY) -m stacks.schema > config/schema.json
+
+# Not part of `make test`: timings need an otherwise idle machine (about 10 min with the
+# default 3 runs per case; BENCH_ARGS=--no-knobs for the main cases only).
+BENCH_RUNS ?= 3
+bench: install
+	$(PY) benchmarks/bench.py --runs $(BENCH_RUNS) $(BENCH_ARGS)
 
 clean:
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis
