@@ -267,7 +267,8 @@ def verdict(case: Case, base: Case, attr: str) -> str:
     return f"no clear change ({(m / b - 1) * 100:+.0f} %)"
 
 
-def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], elapsed: float) -> str:
+def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], peak_load: float,
+           elapsed: float) -> str:
     by = {c.name: c for c in cases if c.base is None}
     floor = by["floor"]
     fw, fm = med(floor, "wall_s"), med(floor, "peak_tree_mib")
@@ -288,6 +289,19 @@ def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], ela
         "(Python, both jsii Node processes, and for `cdktf synth` the CLI and pipenv), sampled "
         "every 20 ms. CPU: user + system seconds of the whole tree, median.",
         "",
+    ]
+    cores = os.cpu_count() or 1
+    before = float(load[0].split("/")[0])
+    # The benchmark itself adds about 1 to the load average while it runs.
+    if before > 0.5 * cores or peak_load > cores:
+        lines += [
+            f"> **The machine was busy**: 1-minute load average {before:.1f} before the run and up "
+            f"to {peak_load:.1f} during it, on {cores} cores (the benchmark adds about 1): wall "
+            "times are inflated and noisy, CPU times less so. Re-run `make bench` on an idle "
+            "machine for figures to compare with the targets.",
+            "",
+        ]
+    lines += [
         "| case | wall s | peak memory MiB | CPU s | wall vs floor | memory vs floor |",
         "|---|---|---|---|---|---|",
     ]
@@ -388,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     load_start = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    peak_load = 0.0
     with tempfile.TemporaryDirectory(prefix="ai-fleet-bench-") as tmp:
         work = Path(tmp)
         cases = build_cases(work, knobs=not args.no_knobs)
@@ -401,11 +416,13 @@ def main(argv: list[str] | None = None) -> int:
             label = "warm-up" if not record else f"run {rnd - args.warmup + 1}/{args.runs}"
             for case in order:
                 s = run_case(case, work, record)
+                peak_load = max(peak_load, os.getloadavg()[0])
                 print(f"[{label} {(time.monotonic() - started) / 60:4.1f} min] {case.name:38s} "
                       f"{case.base or '':11s} wall {s.wall_s:6.2f} s  cpu {s.cpu_s:6.2f} s  "
                       f"peak {s.peak_tree_mib:6.0f} MiB", flush=True)
     load_end = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    text = report(cases, args.runs, args.warmup, (load_start, load_end), time.monotonic() - started)
+    text = report(cases, args.runs, args.warmup, (load_start, load_end), peak_load,
+                  time.monotonic() - started)
     args.out.write_text(text)
     print(text)
     print(f"wrote {args.out}")
