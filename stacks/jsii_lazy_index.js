@@ -30,8 +30,8 @@ const ALLOWED = [
   /^$/,
   /^"use strict";$/,
   /^\/\//, // line comment, including the sourceMappingURL
-  /^\/\*\*?/, // block comment start
-  /^\*/, // block comment body and end (after trimming)
+  /^\/\*(?:(?!\*\/).)*(?:\*\/)?$/, // block comment start, nothing after its end
+  /^\*(?:(?!\*\/).)*(?:\*\/)?$/, // block comment body and end (after trimming)
   /^Object\.defineProperty\(exports, "__esModule", \{ value: true \}\);$/,
   /^exports\.[A-Za-z_$][\w$]*( = exports\.[A-Za-z_$][\w$]*)* = void 0;$/,
 ];

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from helpers import ROOT, copy_project, env, run_main
 
 PRELOAD = ROOT / "stacks" / "jsii_lazy_index.js"
@@ -93,9 +95,13 @@ def test_lazy_index_loads_submodules_on_first_use(tmp_path):
     assert result.stderr == ""
 
 
-def test_unexpected_index_layout_loads_the_real_index(tmp_path):
+@pytest.mark.parametrize("extra", [
+    'exports.extra = require("./beta").Value;\n',
+    '/* a comment */ exports.extra = require("./beta").Value;\n',
+])
+def test_unexpected_index_layout_loads_the_real_index(tmp_path, extra):
     """Anything but the generated re-export lines: the index is loaded unchanged."""
-    result = _probe(_fake_provider(tmp_path, index_extra='exports.extra = require("./beta").Value;\n'))
+    result = _probe(_fake_provider(tmp_path, index_extra=extra))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["before"] == ["alpha-thing", "beta"]
