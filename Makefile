@@ -16,7 +16,7 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test schema check report clean help atlantis atlantis-synth tfc-export tfc-check
+.PHONY: install synth test schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
@@ -28,6 +28,7 @@ help:
 	@echo "make atlantis-synth  Atlantis pre_workflow_hook: synthesize, stamp the output with the commit"
 	@echo "make tfc-export      write terraform/<stack>/cdk.tf.json for cloud-backed stacks (VCS-driven HCP Terraform)"
 	@echo "make tfc-check       fail when the committed terraform/ export is stale"
+	@echo "make bench   measure synth time and memory into benchmarks/RESULTS.md (BENCH_RUNS=3)"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
 install: $(VENV)/.installed node_modules/.installed
@@ -69,6 +70,12 @@ tfc-export: install
 
 tfc-check: install
 	$(PY) -m stacks.tfc --check
+
+# Not part of `make test`: timings need an otherwise idle machine (about 10 min with the
+# default 3 runs per case; BENCH_ARGS=--no-knobs for the main cases only).
+BENCH_RUNS ?= 3
+bench: install
+	$(PY) benchmarks/bench.py --runs $(BENCH_RUNS) $(BENCH_ARGS)
 
 # Local-backend state lives in cdktf.out/stacks/<name>/terraform.tfstate: never delete it.
 clean:

@@ -1,16 +1,28 @@
-"""Load only the AWS provider submodules the stacks use.
+"""Load only the AWS provider bindings the stacks use, on both sides of jsii.
 
-``import cdktf_cdktf_provider_aws`` runs the package's ``__init__.py``, which imports all
-~2,100 generated submodules: about 12 s and 525 MB before any of our code runs. The
-fast path here registers the bare package in ``sys.modules`` without running that
-``__init__``, loads its ``_jsii`` module (which loads the provider's jsii assembly into
-the Node process, as the normal import does), and imports only :data:`SUBMODULES`.
-The synthesized JSON is byte-identical either way (``tests/test_fast_import.py``).
+Python side: ``import cdktf_cdktf_provider_aws`` runs the package's ``__init__.py``,
+which imports all ~2,100 generated submodules: about 12 s and 525 MB before any of our
+code runs. The fast path here registers the bare package in ``sys.modules`` without
+running that ``__init__``, loads its ``_jsii`` module (which loads the provider's jsii
+assembly into the Node process, as the normal import does), and imports only
+:data:`SUBMODULES`.
 
-If the fast path fails (for example after a provider upgrade changes the package
-layout), the partial modules are removed and the normal import is used instead, so
-synth only gets slower, never wrong. Set ``AI_FLEET_PROVIDER_IMPORT=full`` to force the
-normal import.
+Node side: loading that assembly makes the jsii runtime ``require`` the provider's
+``lib/index.js``, which in turn requires all ~2,100 JavaScript submodules (about 4 s and
+400 MB in the Node process). ``jsii_lazy_index.js``, preloaded into the jsii runtime
+through ``NODE_OPTIONS`` while it starts, answers that ``require`` with an object that
+loads each submodule on first use, so Node also loads only what the stacks create.
+
+The synthesized JSON is byte-identical either way (``tests/test_fast_import.py`` and
+``tests/test_cli_paths.py``). Import this module before anything imports ``cdktf``:
+the jsii runtime starts with the first ``cdktf``/``constructs`` import, and a runtime
+started earlier keeps the eager index (correct output, only slower).
+
+If the Python fast path fails (for example after a provider upgrade changes the package
+layout), the partial modules are removed and the normal import is used instead; if the
+JavaScript index does not have the expected generated layout, the preload loads it
+unchanged. Synth only gets slower, never wrong. ``AI_FLEET_PROVIDER_IMPORT=full``
+forces the normal import on both sides.
 
 Usage::
 
@@ -20,11 +32,14 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
 import types
+from collections.abc import Iterator
+from pathlib import Path
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 
@@ -67,6 +82,44 @@ SUBMODULES: tuple[str, ...] = (
 #: How the provider was loaded in this process: "fast" or "full".
 mode: str = ""
 
+#: Node preload that makes the provider's JavaScript index lazy (see module docstring).
+LAZY_INDEX_PRELOAD = Path(__file__).with_name("jsii_lazy_index.js")
+
+#: Whether the jsii runtime of this process started with :data:`LAZY_INDEX_PRELOAD`.
+lazy_node_index: bool = False
+
+
+def _node_options_arg(path: Path) -> str:
+    """``--require "PATH"`` quoted the way Node parses NODE_OPTIONS."""
+    quoted = str(path).replace("\\", "\\\\").replace('"', '\\"')
+    return f'--require "{quoted}"'
+
+
+@contextlib.contextmanager
+def _preload_lazy_index() -> Iterator[bool]:
+    """Add the lazy-index preload to NODE_OPTIONS while the block runs, then restore it.
+
+    Yields whether the preload applies: False when the jsii runtime is already running
+    (something imported ``cdktf`` or ``constructs`` first), as it reads NODE_OPTIONS
+    only when it starts.
+    """
+    if "constructs._jsii" in sys.modules or "cdktf._jsii" in sys.modules:
+        yield False
+        return
+    old = os.environ.get("NODE_OPTIONS")
+    arg = _node_options_arg(LAZY_INDEX_PRELOAD)
+    if old and str(LAZY_INDEX_PRELOAD) in old:
+        yield True
+        return
+    os.environ["NODE_OPTIONS"] = f"{old} {arg}" if old else arg
+    try:
+        yield True
+    finally:
+        if old is None:
+            os.environ.pop("NODE_OPTIONS", None)
+        else:
+            os.environ["NODE_OPTIONS"] = old
+
 
 def _load_fast() -> types.SimpleNamespace:
     spec = importlib.util.find_spec(PACKAGE)
@@ -96,12 +149,15 @@ def _forget_package() -> None:
 def load() -> types.SimpleNamespace:
     """Return a namespace with one attribute per name in :data:`SUBMODULES`.
 
-    Uses the fast path unless ``AI_FLEET_PROVIDER_IMPORT=full``; falls back to the
-    normal package import when the fast path raises. Raises ImportError only when the
+    Uses the fast path (lazy on the Python and the Node side) unless
+    ``AI_FLEET_PROVIDER_IMPORT=full``; falls back to the normal package import when the
+    Python fast path raises. Raises ImportError only when the
     provider package itself cannot be imported.
     """
-    global mode
+    global mode, lazy_node_index
     if os.environ.get("AI_FLEET_PROVIDER_IMPORT", "fast") != "full":
+        with _preload_lazy_index() as lazy_node_index:
+            import cdktf  # noqa: F401 - starts the jsii runtime (Node) with the preload
         try:
             ns = _load_fast()
             mode = "fast"

@@ -98,6 +98,12 @@ class FleetStack(TerraformStack):
     def _allocate_logical_id(self, tf_element) -> str:  # noqa: D401 - jsii override
         """Terraform name from the construct path below the stack, without hash suffix."""
         # jsii passes a TerraformElement, or a constructs Node for some callers.
-        node = getattr(tf_element, "node", tf_element)
-        parts = node.path.split("/")[1:]
+        # Construct.toString() is the construct path: one jsii round trip instead of
+        # two (.node, .path); this runs for every element of every stack. Classes that
+        # override toString (TerraformVariable, TerraformLocal) use node.path.
+        if getattr(type(tf_element), "to_string", None) is Construct.to_string:
+            path = tf_element.to_string()
+        else:
+            path = getattr(tf_element, "node", tf_element).path
+        parts = path.split("/")[1:]
         return re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(parts))

@@ -79,7 +79,10 @@ def synthesize(
     Raises whatever synthesis raises; ``outdir`` is then untouched.
     """
     warn = warn or (lambda line: None)
-    from cdktf import App  # deferred: loading cdktf starts the jsii runtime
+    # Deferred: loading cdktf starts the jsii runtime. stacks.aws first, so the runtime
+    # starts with the lazy provider index (see stacks/aws.py).
+    from . import aws  # noqa: F401
+    from cdktf import App
 
     from .fleet_stack import FleetStack
 

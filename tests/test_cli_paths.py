@@ -18,16 +18,20 @@ def test_cdktf_cli_synth_matches_python_main(synth_dir, tmp_path):
     assert cli.exists(), "run `make install` (npm ci) first"
     assert shutil.which("pipenv"), "cdktf.json runs the app through pipenv"
     out = tmp_path / "cli.out"
+    stats = tmp_path / "lazy-index.txt"
     result = subprocess.run(
         [str(cli), "synth", "--output", str(out)],
         cwd=ROOT,
-        env=env(CI="1", FORCE_COLOR="0"),
+        env=env(CI="1", FORCE_COLOR="0", AI_FLEET_LAZY_INDEX_STATS=str(stats)),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert read_tree(out) == read_tree(synth_dir)
+    # The CLI path gets the same fast import: the jsii runtime it starts uses the lazy
+    # provider index (stacks/aws.py).
+    assert stats.read_text().startswith("index @cdktf/provider-aws ")
 
 
 def test_synth_is_byte_identical_across_folders(synth_dir, tmp_path):
@@ -66,8 +70,11 @@ def test_synth_is_byte_identical_across_folders(synth_dir, tmp_path):
 def test_normal_provider_import_gives_identical_json(synth_dir, tmp_path):
     """The fast import layer (stacks/aws.py) must not change a byte of output."""
     out = tmp_path / "full.out"
-    result = run_main("--outdir", str(out), extra_env={"AI_FLEET_PROVIDER_IMPORT": "full"})
+    stats = tmp_path / "lazy-index.txt"
+    result = run_main("--outdir", str(out), extra_env={"AI_FLEET_PROVIDER_IMPORT": "full",
+                                                       "AI_FLEET_LAZY_INDEX_STATS": str(stats)})
     assert result.returncode == 0, result.stderr
+    assert not stats.exists()  # normal import on the Node side too: the eager index
     assert read_tree(out) == read_tree(synth_dir)
 
 
