@@ -1039,11 +1039,18 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
+        marker = (type(key), key)  # 1 and true are different keys
+        try:
+            duplicate = marker in seen
+        except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, "mapping keys must be plain values, not lists or mappings", key_node.start_mark
+            ) from None
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {shown(key)}", key_node.start_mark
             )
-        seen.add(key)
+        seen.add(marker)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -1084,17 +1091,32 @@ def _description(loc: tuple) -> str:
 def _pydantic_message(err: dict) -> str:
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
+        last = err["loc"][-1] if err["loc"] else ""
+        if isinstance(last, str) and SECRET_WORDS.search(last):
+            return f"unknown key; {_SECRET_HELP}"
         return "unknown key (check the spelling; see config/schema.json for allowed keys)"
     if err["type"] == "missing":
         return "required field is missing"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    # Never echo what was typed into a field meant for secret references: a value that
+    # is not a reference may well be the secret itself.
+    secretish = any(isinstance(p, str) and SECRET_WORDS.search(p) for p in err["loc"])
+    value = "the value (not shown)" if secretish else shown(err["input"])
     if err["type"] == "string_pattern_mismatch":
         hint = _description(err["loc"])
         pattern = err.get("ctx", {}).get("pattern", "")
-        return f"{shown(err['input'])} is not allowed: {hint or 'must match'} (pattern {pattern})"
+        return f"{value} is not allowed: {hint or 'must match'} (pattern {pattern})"
+    if err["type"] == "string_type" and not isinstance(err["input"], (dict, list, type(None))):
+        kind = {bool: "a boolean", int: "a number", float: "a number"}.get(type(err["input"]), "a date")
+        raw = err["input"]
+        as_yaml = str(raw).lower() if isinstance(raw, bool) else getattr(raw, "isoformat", lambda: value)()
+        return (
+            f"{msg}; YAML read {as_yaml} as {kind} (unquoted yes/no/on/off, "
+            "numbers and dates are not strings): put the value in quotes"
+        )
     if err["type"] in ("literal_error", "enum"):
-        return f"{shown(err['input'])} is not allowed: {msg}"
+        return f"{value} is not allowed: {msg}"
     return msg
 
 
@@ -1140,8 +1162,15 @@ def _secret_values(data: Any, file: str) -> tuple[list[Problem], list[str]]:
     """
     problems: list[Problem] = []
     secrets: list[str] = []
+    visited: set[int] = set()
 
     def walk(node: Any, path: tuple) -> None:
+        # YAML aliases make one object appear many times; visiting it once keeps this
+        # linear in the file size ("billion laughs" documents).
+        if isinstance(node, (dict, list)):
+            if id(node) in visited:
+                return
+            visited.add(id(node))
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(key, str) and find_tokens(key):
@@ -1210,7 +1239,12 @@ def load_config(path: str | Path) -> EnvironmentConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(file, "", f"invalid YAML: {where}{problem}")]) from None
+        raise ConfigError([Problem(file, "", redact(f"invalid YAML: {where}{problem}"))]) from None
+    except RecursionError:
+        raise ConfigError([Problem(file, "", "invalid YAML: nested too deeply")]) from None
+    except ValueError as exc:  # a scalar the YAML resolver types but cannot convert
+        detail = "an integer is too long" if "integer string conversion" in str(exc) else str(exc)
+        raise ConfigError([Problem(file, "", redact(f"invalid YAML: {detail}"))]) from None
     cfg = parse_config(data, file)
     problems = []
     for name, fleet in cfg.fleets.items():
