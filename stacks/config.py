@@ -1103,11 +1103,19 @@ def _pydantic_message(err: dict) -> str:
     # is not a reference may well be the secret itself.
     secretish = any(isinstance(p, str) and SECRET_WORDS.search(p) for p in err["loc"])
     value = "the value (not shown)" if secretish else shown(err["input"])
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of keys to values (a section), got {_yaml_kind(err['input'])}"
+    if err["type"] == "list_type":
+        return f"must be a list (- item lines or [a, b]), got {_yaml_kind(err['input'])}"
+    if err["input"] is None and err["type"].endswith("_type"):
+        return f"{msg}, got nothing (null or an empty value in YAML)"
     if err["type"] == "string_pattern_mismatch":
         hint = _description(err["loc"])
         pattern = err.get("ctx", {}).get("pattern", "")
         return f"{value} is not allowed: {hint or 'must match'} (pattern {pattern})"
-    if err["type"] == "string_type" and not isinstance(err["input"], (dict, list, type(None))):
+    if err["type"] == "string_type" and isinstance(err["input"], (dict, list)):
+        return f"{msg}, got {_yaml_kind(err['input'])}"
+    if err["type"] == "string_type" and err["input"] is not None:
         kind = {bool: "a boolean", int: "a number", float: "a number"}.get(type(err["input"]), "a date")
         raw = err["input"]
         as_yaml = str(raw).lower() if isinstance(raw, bool) else getattr(raw, "isoformat", lambda: value)()
@@ -1118,6 +1126,14 @@ def _pydantic_message(err: dict) -> str:
     if err["type"] in ("literal_error", "enum"):
         return f"{value} is not allowed: {msg}"
     return msg
+
+
+def _yaml_kind(value: Any) -> str:
+    """How YAML typed ``value``, for messages: 'a list', 'a boolean', 'nothing (null)'..."""
+    if value is None:
+        return "nothing (null or an empty value)"
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+    return kinds.get(type(value), "a date" if hasattr(value, "isoformat") else type(value).__name__)
 
 
 def parse_config(data: Any, file: str) -> EnvironmentConfig:
@@ -1175,7 +1191,7 @@ def _secret_values(data: Any, file: str) -> tuple[list[Problem], list[str]]:
             for key, value in node.items():
                 if isinstance(key, str) and find_tokens(key):
                     secrets.append(key)
-                    problems.append(Problem(file, _loc(path), f"a key looks like a {find_tokens(key)[0].kind}: {_SECRET_HELP}"))
+                    problems.append(Problem(file, _loc(path), f"a key looks like a secret ({find_tokens(key)[0].kind}): {_SECRET_HELP}"))
                     key = "<redacted>"
                 walk(value, (*path, key))
         elif isinstance(node, list):
@@ -1186,7 +1202,7 @@ def _secret_values(data: Any, file: str) -> tuple[list[Problem], list[str]]:
             if found:
                 secrets.append(node)
                 secrets.extend(f.secret for f in found)
-                problems.append(Problem(file, _loc(path), f"looks like a {found[0].kind}: {_SECRET_HELP}"))
+                problems.append(Problem(file, _loc(path), f"looks like a secret ({found[0].kind}): {_SECRET_HELP}"))
 
     walk(data, ())
     tags = data.get("tags")

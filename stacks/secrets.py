@@ -19,6 +19,7 @@ The test suite cross-checks the synthesized output with detect-secrets itself.
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass
 
 #: Well-known credential formats: (kind, pattern). Patterns are anchored on prefixes the
@@ -137,11 +138,12 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
 
 
 def shown(value: object, limit: int = 80) -> str:
-    """``repr(value)`` for an error message: secret-looking strings are never shown, and
-    long values are cut to ``limit`` characters."""
+    """Bounded ``repr(value)`` for an error message: secret-looking strings are never
+    shown, long strings are cut to about ``limit`` characters, and lists or mappings to
+    a few items and levels (YAML aliases can make them astronomically large)."""
     if isinstance(value, str) and looks_secret(value):
         return "<redacted value that looks like a secret>"
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    return text[: limit - 3] + "..."
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = limit
+    short.maxlevel, short.maxlist, short.maxdict = 2, 4, 4
+    return short.repr(value)
