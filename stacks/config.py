@@ -123,7 +123,7 @@ InstanceType = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"),
     Field(description="EC2 instance type, for example g5.xlarge."),
 ]
-Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.+$")]
+Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(aws|[0-9]{12})?:.+$")]
 def _relative_path(value: str) -> str:
     parts = value.replace("\\", "/").split("/")
     if value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
@@ -151,6 +151,12 @@ TagMap = Annotated[
         Annotated[str, StringConstraints(max_length=256)],
     ],
     Field(description="Tags: keys 1-128 characters not starting with 'aws:', values up to 256."),
+]
+
+
+#: Retention periods CloudWatch Logs accepts (``retention_in_days``); 0 keeps logs forever.
+LogRetentionDays = Literal[
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
 
 
@@ -214,8 +220,8 @@ class CreateVpc(StrictModel):
     enable_flow_logs: bool = Field(
         True, description="VPC flow logs to a CloudWatch log group the stack creates."
     )
-    flow_logs_retention_in_days: int = Field(
-        365, ge=1, description="Retention of the flow-log group, days."
+    flow_logs_retention_in_days: LogRetentionDays = Field(
+        365, description="Retention of the flow-log group, days."
     )
 
 
@@ -330,9 +336,7 @@ class WafLogging(StrictModel):
     group named ``aws-waf-logs-<name>-...``, encrypted with the stack's logs KMS key."""
 
     enabled: bool = Field(True, description="Log requests the web ACL evaluates.")
-    retention_in_days: Literal[
-        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
-    ] = Field(365, description="Retention of the WAF log group, days (CloudWatch Logs values).")
+    retention_in_days: LogRetentionDays = Field(365, description="Retention of the WAF log group, days.")
     redacted_headers: list[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")]
     ] = Field(
