@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from .config import ConfigError, EnvironmentConfig, Problem, load_config
@@ -67,6 +68,7 @@ def synthesize(configs: list[tuple[Path, EnvironmentConfig]], outdir: str | Path
 
     out = Path(outdir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _recover(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
@@ -97,8 +99,36 @@ def _keep_other_stacks(old: Path, new: Path, replaced: set[str]) -> None:
     (new / "manifest.json").write_text(json.dumps(new_manifest, indent=2) + "\n")
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False when the platform or file system cannot, so the caller falls back to
+    two renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging`` using renames, so a reader never sees a mix."""
+    """Replace ``out`` with ``staging`` so that no reader, and no crash at any moment,
+    ever sees a mix of old and new output or no output at all.
+
+    Linux swaps the two folders in one atomic step; elsewhere ``out`` is moved aside and
+    ``staging`` moved in (two renames; a crash between them leaves the earlier output in
+    ``.<out>.old-*/``, which the next run puts back, see :func:`_recover`).
+    """
+    if out.exists() and _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the earlier output
+        return
     if out.exists():
         trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
         out.rename(trash / out.name)
@@ -106,6 +136,17 @@ def _swap(staging: Path, out: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
     else:
         staging.rename(out)
+
+
+def _recover(out: Path) -> None:
+    """Put back earlier output that a crash in the middle of :func:`_swap`'s fallback
+    left in ``.<out>.old-*/<out>`` while ``out`` is missing."""
+    if out.exists():
+        return
+    moved = sorted(out.parent.glob(f".{out.name}.old-*/{out.name}"), key=lambda p: p.stat().st_mtime)
+    if moved:
+        moved[-1].rename(out)
+        print(f"note: restored {out} from an interrupted earlier run", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +186,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(configs)} environment config(s) valid: {', '.join(c.name for _, c in configs)}")
         return 0
     outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR
-    names = synthesize(configs, outdir, partial=bool(args.config))
+    try:
+        names = synthesize(configs, outdir, partial=bool(args.config))
+    except KeyboardInterrupt:
+        print(f"error: interrupted; {outdir} is unchanged", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - a bug, not bad input: show where, keep the output
+        traceback.print_exc()
+        print(
+            f"error: synthesis failed after the configs were validated (a bug: please report "
+            f"it with the traceback above); {outdir} is unchanged",
+            file=sys.stderr,
+        )
+        return 1
     print(f"synthesized {len(names)} stack(s) into {outdir}: {', '.join(names)}")
     return 0
