@@ -16,11 +16,12 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test schema check clean help
+.PHONY: install synth test scan schema check clean help
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
 	@echo "make test    install, then run the whole test suite"
+	@echo "make scan    install, then run checkov on every example stack (zero failed)"
 	@echo "make schema  regenerate config/schema.json from the config model"
 	@echo "make check   validate the configs without synthesizing"
 	@echo "make clean   remove cdktf.out and caches (keeps installed packages)"
@@ -44,6 +45,9 @@ check: install
 
 test: install
 	$(PY) -m pytest
+
+scan: install
+	$(PY) -m pytest -q tests/test_checkov.py
 
 schema: install
 	$(PY) -m stacks.schema > config/schema.json

@@ -63,6 +63,10 @@ _REFERENCE = re.compile(
 )
 
 
+# Setting values, not secrets, after a key with a secret word in its name.
+_SETTING_WORDS = frozenset({"required", "optional", "disabled", "enabled", "redacted", "default", "<redacted>"})
+
+
 @dataclass(frozen=True)
 class Finding:
     """One secret-looking string: what kind it looks like and the 1-based line (0 when
@@ -108,6 +112,8 @@ def find_assignments(text: str) -> list[Finding]:
 def _is_literal_secret(m: re.Match[str]) -> bool:
     key, value = m.group("key"), m.group("value")
     if not SECRET_WORDS.search(key) or len(value) < 8 or is_reference(value):
+        return False
+    if value.lower() in _SETTING_WORDS:  # http_tokens: required (IMDSv2), token_auth=disabled
         return False
     # Names of things that hold secrets are fine: --secret-id x, token_file=/p, *_TTL=n.
     return not re.search(r"(?i)[_-](id|name|arn|file|path|url|ref|ttl|seconds|length|type)$", key)
