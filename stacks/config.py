@@ -323,7 +323,9 @@ class ManagedRuleGroup(StrictModel):
 
     name: WafName = Field(..., description="Rule group name, for example AWSManagedRulesCommonRuleSet.")
     vendor_name: WafName = Field("AWS", description="Vendor of the rule group.")
-    version: WafName | None = Field(None, description="Pinned version; default: the vendor's default.")
+    version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = Field(
+        None, description="Pinned version such as Version_1.20; default: the vendor's default."
+    )
     rule_action_overrides: dict[WafName, Literal["count", "allow", "block", "captcha", "challenge"]] = Field(
         default_factory=dict,
         description="Rule name -> action that replaces the rule's own, for example "

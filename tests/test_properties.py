@@ -30,7 +30,7 @@ import jsonschema
 import pytest
 import yaml
 from helpers import ROOT, copy_project, load_stacks, run_main, terraform, terraform_env
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from stacks.config import ConfigError, load_config, parse_config
@@ -325,8 +325,39 @@ def record(doc: dict, accepted: bool) -> None:
     SEEN["accepted" if accepted else "rejected"].setdefault(json.dumps(doc, sort_keys=True, default=str), copy.deepcopy(doc))
 
 
+#: A hand-written document with the rarer options at once (hypothesis seldom combines
+#: them all in an accepted document); the synthesized batch picks it for coverage.
+RICH = {
+    "name": "rich",
+    "region": "eu-west-1",
+    "production": True,
+    "network": {"vpc_id": "vpc-0123456789abcdef0",
+                "public_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                "private_subnet_ids": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]},
+    "load_balancer": {
+        "ingress_cidr_blocks": ["10.0.0.0/8"],
+        "internal": True,
+        "certificate_arn": CERT,
+        "access_logs": {"bucket": "central-alb-logs", "prefix": "ai/rich"},
+        "waf": {"rate_limit": 2000, "logging": {"enabled": False},
+                "managed_rule_groups": [{"name": "AWSManagedRulesKnownBadInputsRuleSet", "version": "Version_1.20"}]},
+    },
+    "cloudwatch_logs": {"kms_key_id": KMS},
+    "fleets": {
+        "chat": {"default": True, "preset": "vllm", "launch_template": {"image_id": "ami-0123456789abcdef0"},
+                 "scaling": {"request_count_per_target": 30, "cpu_utilization": 70}},
+        "embed": {"preset": "tgi", "listener_rule": {"priority": 10, "path_patterns": ["/v1/embeddings*"]},
+                  "launch_template": {"image_id": "ami-0123456789abcdef0"}},
+        "rank": {"preset": "triton", "listener_rule": {"priority": 20, "host_headers": ["rank.example.com"]},
+                 "target_group": {"protocol_version": "GRPC"},
+                 "launch_template": {"image_id": "ami-0123456789abcdef0"}},
+    },
+}
+
+
 @settings(max_examples=250, **SETTINGS)
 @given(documents())
+@example(RICH)
 def test_documents_are_accepted_or_cleanly_rejected(doc):
     problems = outcome(doc)
     record(doc, problems is None)
@@ -367,10 +398,12 @@ def features(doc: dict) -> set[str]:
         f"waf={waf.get('enabled', doc.get('production', False))}",
         f"rate_limit={'rate_limit' in waf}",
         f"waf_logging={waf.get('logging', {}).get('enabled', True)}",
-        f"access_logs={logs.get('enabled', True)}:{'bucket' in logs}:{'prefix' in logs}",
+        "access_logs=" + ("off" if not logs.get("enabled", True) else "existing" if "bucket" in logs else "created"),
+        f"access_logs_prefix={'prefix' in logs}",
         f"https={'certificate_arn' in lb}",
         f"internal={lb.get('internal', False)}",
         f"kms={'cloudwatch_logs' in doc}",
+        f"waf_version={any('version' in g for g in waf.get('managed_rule_groups', []))}",
         "network=" + (f"vpc:{cv.get('nat_gateway', 'one_per_az')}:{len(cv['availability_zones'])}:{cv.get('enable_flow_logs', True)}" if cv else "existing"),
     }
     if cv and "flow_logs_retention_in_days" in cv:
@@ -427,7 +460,8 @@ def test_accepted_documents_synthesize_and_terraform_validates(seen, project, tm
     for i, doc in enumerate(docs):  # stack names must be unique within one run
         doc["name"] = f"{doc['name'][:21]}{i:03d}"
     covered = set().union(*map(features, docs))
-    for feature in ("network=existing", "fleets=2", "waf=True", "waf=False", "https=True", "access_logs=False:False:False"):
+    for feature in ("network=existing", "fleets=2", "fleets=3", "waf=True", "waf=False", "rate_limit=True", "https=True",
+                    "access_logs=off", "access_logs=created", "access_logs=existing", "region=ap-south-2"):
         assert feature in covered, f"the batch no longer covers {feature}"
     assert any(f.startswith("network=vpc") for f in covered)
 
