@@ -16,11 +16,12 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check
+.PHONY: install synth test scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
 	@echo "make test    install, then run the whole test suite"
+	@echo "make scan    install, then run checkov on every example stack (zero failed)"
 	@echo "make schema  regenerate config/schema.json from the config model"
 	@echo "make check   validate the configs without synthesizing"
 	@echo "make report  resilience report + topology diagrams of cdktf.out (run make synth first)"
@@ -55,6 +56,9 @@ test: install
 # nothing to read). Exits 1 when a config's resilience_objectives are missed.
 report: install
 	$(PY) -m stacks.report
+
+scan: install
+	$(PY) -m pytest -q tests/test_checkov.py
 
 schema: install
 	$(PY) -m stacks.schema > config/schema.json

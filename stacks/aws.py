@@ -77,6 +77,20 @@ SUBMODULES: tuple[str, ...] = (
     "data_aws_ssm_parameter",
     "data_aws_subnet",
     "data_aws_partition",
+    "data_aws_caller_identity",
+    "iam_role_policy",
+    "kms_key",
+    "s3_bucket",
+    "s3_bucket_lifecycle_configuration",
+    "s3_bucket_notification",
+    "s3_bucket_ownership_controls",
+    "s3_bucket_policy",
+    "s3_bucket_public_access_block",
+    "s3_bucket_server_side_encryption_configuration",
+    "s3_bucket_versioning",
+    "wafv2_web_acl",
+    "wafv2_web_acl_association",
+    "wafv2_web_acl_logging_configuration",
 )
 
 #: How the provider was loaded in this process: "fast" or "full".

@@ -35,6 +35,8 @@ from pydantic import (
     ValidationError,
 )
 
+from .secrets import SECRET_WORDS, find_tokens, is_reference, redact, scan_text, shown
+
 # --------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------
@@ -80,7 +82,7 @@ def _cidr(value: str) -> str:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
         raise ValueError(
-            f"{value!r} is not a valid CIDR block such as 10.0.0.0/16 "
+            f"{shown(value)} is not a valid CIDR block such as 10.0.0.0/16 "
             f"(host bits must be zero): {exc}"
         ) from None
     if net.version != 4:
@@ -124,7 +126,7 @@ InstanceType = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"),
     Field(description="EC2 instance type, for example g5.xlarge."),
 ]
-Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.+$")]
+Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(aws|[0-9]{12})?:.+$")]
 def _relative_path(value: str) -> str:
     parts = value.replace("\\", "/").split("/")
     if value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
@@ -152,6 +154,12 @@ TagMap = Annotated[
         Annotated[str, StringConstraints(max_length=256)],
     ],
     Field(description="Tags: keys 1-128 characters not starting with 'aws:', values up to 256."),
+]
+
+
+#: Retention periods CloudWatch Logs accepts (``retention_in_days``); 0 keeps logs forever.
+LogRetentionDays = Literal[
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
 
 
@@ -230,8 +238,8 @@ class CreateVpc(StrictModel):
     enable_flow_logs: bool = Field(
         True, description="VPC flow logs to a CloudWatch log group the stack creates."
     )
-    flow_logs_retention_in_days: int = Field(
-        365, ge=1, description="Retention of the flow-log group, days."
+    flow_logs_retention_in_days: LogRetentionDays = Field(
+        365, description="Retention of the flow-log group, days."
     )
 
 
@@ -261,6 +269,132 @@ class Network(StrictModel):
 # --------------------------------------------------------------------------------------
 # Load balancer
 # --------------------------------------------------------------------------------------
+
+
+S3BucketName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+    Field(description="S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens."),
+]
+
+
+class AccessLogs(StrictModel):
+    """ALB access logs (``aws_lb.access_logs``) to an S3 bucket.
+
+    By default the stack creates the bucket (``aws_s3_bucket`` with ``bucket_prefix``):
+    SSE-S3 encryption (the only server-side encryption ALB log delivery supports),
+    versioning, all public access blocked, ACLs disabled, TLS-only access, a lifecycle
+    rule, and the bucket policy that lets Elastic Load Balancing of the region write
+    (the regional ELB account for regions launched before August 2022, the
+    ``logdelivery.elasticloadbalancing.amazonaws.com`` service principal for newer
+    ones). Set ``bucket`` to deliver to an existing bucket instead (a central log
+    archive); its policy must already allow delivery.
+    """
+
+    enabled: bool = Field(True, description="Write ALB access logs to S3.")
+    bucket: S3BucketName | None = Field(
+        None,
+        description="Existing bucket to deliver to; default: the stack creates one.",
+    )
+    bucket_prefix: Annotated[
+        str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,36}$")
+    ] | None = Field(
+        None,
+        description="Name prefix of the bucket the stack creates (1-37 characters; "
+        "Terraform appends a unique suffix). Default: '<name>-alb-logs-'.",
+    )
+    prefix: Annotated[
+        str,
+        StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", max_length=200),
+    ] | None = Field(
+        None,
+        description="S3 key prefix of the log objects, without leading or trailing '/'; "
+        "may not contain 'AWSLogs'. Default: none.",
+    )
+    expiration_days: int = Field(
+        365, ge=1, le=36500, description="Days after which log objects are deleted."
+    )
+    noncurrent_version_expiration_days: int = Field(
+        30, ge=1, le=36500, description="Days after which overwritten or deleted versions are removed."
+    )
+
+
+#: AWS managed rule groups in the default web ACL, in evaluation order (1,000 of the
+#: 1,500 WCUs a web ACL gets without extra charge). Two rules only count by default
+#: because they would block normal inference traffic: the common rule set's
+#: SizeRestrictions_BODY blocks request bodies over 8 KB (prompts are often larger) and
+#: the anonymous IP list's HostingProviderIPList blocks cloud hosts (where most API
+#: clients run). Known bad inputs covers Log4j (CVE-2021-44228).
+DEFAULT_MANAGED_RULE_GROUPS: tuple[dict[str, Any], ...] = (
+    {"name": "AWSManagedRulesAmazonIpReputationList"},
+    {"name": "AWSManagedRulesAnonymousIpList", "rule_action_overrides": {"HostingProviderIPList": "count"}},
+    {"name": "AWSManagedRulesCommonRuleSet", "rule_action_overrides": {"SizeRestrictions_BODY": "count"}},
+    {"name": "AWSManagedRulesKnownBadInputsRuleSet"},
+)
+
+WafName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+
+
+class ManagedRuleGroup(StrictModel):
+    """One managed rule group statement of the web ACL
+    (``aws_wafv2_web_acl.rule.statement.managed_rule_group_statement``)."""
+
+    name: WafName = Field(..., description="Rule group name, for example AWSManagedRulesCommonRuleSet.")
+    vendor_name: WafName = Field("AWS", description="Vendor of the rule group.")
+    version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = Field(
+        None, description="Pinned version such as Version_1.20; default: the vendor's default."
+    )
+    rule_action_overrides: dict[WafName, Literal["count", "allow", "block", "captcha", "challenge"]] = Field(
+        default_factory=dict,
+        description="Rule name -> action that replaces the rule's own, for example "
+        "{SizeRestrictions_BODY: count}.",
+    )
+
+
+class WafLogging(StrictModel):
+    """Web ACL logging (``aws_wafv2_web_acl_logging_configuration``) to a CloudWatch log
+    group named ``aws-waf-logs-<name>-...``, encrypted with the stack's logs KMS key."""
+
+    enabled: bool = Field(True, description="Log requests the web ACL evaluates.")
+    retention_in_days: LogRetentionDays = Field(365, description="Retention of the WAF log group, days.")
+    redacted_headers: list[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")]
+    ] = Field(
+        default_factory=lambda: ["authorization", "cookie", "x-api-key"],
+        max_length=100,
+        description="Request headers never written to the logs (credentials).",
+    )
+
+
+class Waf(StrictModel):
+    """AWS WAFv2 web ACL associated with the ALB (``aws_wafv2_web_acl`` with scope
+    REGIONAL, ``aws_wafv2_web_acl_association``): AWS managed rule groups, an optional
+    per-IP rate limit, CloudWatch metrics, sampled requests and logging."""
+
+    enabled: bool | None = Field(None, description="Default: the environment's 'production' flag.")
+    managed_rule_groups: list[ManagedRuleGroup] = Field(
+        default_factory=lambda: [ManagedRuleGroup(**g) for g in DEFAULT_MANAGED_RULE_GROUPS],
+        max_length=20,
+        description="Managed rule groups, evaluated in this order after the rate limit.",
+    )
+    rate_limit: int | None = Field(
+        None,
+        ge=10,
+        le=2_000_000_000,
+        description="Block a client IP above this many requests per 5 minutes; default: no limit.",
+    )
+    logging: WafLogging = WafLogging()
+
+
+class CloudwatchLogs(StrictModel):
+    """Encryption of the CloudWatch log groups the stack creates (VPC flow logs, WAF
+    logs): ``aws_cloudwatch_log_group.kms_key_id``."""
+
+    kms_key_id: Arn | None = Field(
+        None,
+        description="KMS key ARN for the log groups; default: the stack creates a key "
+        "(rotation on) that only CloudWatch Logs of this account and region may use.",
+    )
 
 
 class LoadBalancer(StrictModel):
@@ -295,6 +429,8 @@ class LoadBalancer(StrictModel):
         pattern=r"^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)[A-Za-z0-9-]*$",
         description="TLS 1.2+ listener policy.",
     )
+    access_logs: AccessLogs = AccessLogs()
+    waf: Waf = Waf()
 
 
 # --------------------------------------------------------------------------------------
@@ -358,6 +494,20 @@ class TargetGroup(StrictModel):
     health_check: HealthCheck = HealthCheck()
 
 
+SecretReference = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+"
+        r"|arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9_.\-/]+"
+        r"|/[A-Za-z0-9_.\-/]{1,2047})$"
+    ),
+    Field(
+        description="Secrets Manager secret ARN, SSM parameter ARN, or SSM parameter name "
+        "starting with '/' (for example /ai-fleet/prod/hf-token)."
+    ),
+]
+
+
 class LaunchTemplate(StrictModel):
     """Launch template per fleet (``aws_launch_template``); never a launch configuration.
 
@@ -399,6 +549,14 @@ class LaunchTemplate(StrictModel):
         "AmazonSSMManagedInstanceCore.",
     )
     enable_monitoring: bool = Field(True, description="Detailed (1-minute) EC2 monitoring.")
+    secret_references: list[SecretReference] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Secrets the instances may read at boot, by reference only: Secrets "
+        "Manager secret ARNs, SSM parameter ARNs or SSM parameter names starting with '/'. "
+        "The instance role gets read access to exactly these; the config never holds "
+        "secret values.",
+    )
 
 
 class InstanceOverride(StrictModel):
@@ -1161,7 +1319,9 @@ class EnvironmentConfig(StrictModel):
     name: EnvName
     region: AwsRegion
     production: bool = Field(
-        False, description="Production environment: turns on deletion protection by default."
+        False,
+        description="Production environment: turns on ALB deletion protection and the WAF "
+        "web ACL by default.",
     )
     tags: TagMap = Field(default_factory=dict)
     network: Network
@@ -1176,6 +1336,7 @@ class EnvironmentConfig(StrictModel):
         None,
         description="Targets `make report` checks the synthesized stack against; none by default.",
     )
+    cloudwatch_logs: CloudwatchLogs = CloudwatchLogs()
 
     @property
     def deletion_protection(self) -> bool:
@@ -1190,6 +1351,12 @@ class EnvironmentConfig(StrictModel):
         if explicit is not None:
             return explicit
         return min(4000, max(f.effective_max_request_seconds for f in self.fleets.values()))
+
+    @property
+    def waf_enabled(self) -> bool:
+        """WAF web ACL on the ALB: explicit, else on in production."""
+        explicit = self.load_balancer.waf.enabled
+        return self.production if explicit is None else explicit
 
     @property
     def default_fleet(self) -> str:
@@ -1331,6 +1498,7 @@ def cross_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
                     )
                 )
             seen_paths.setdefault(path, name)
+    out.extend(_security_checks(cfg))
     out.extend(_backend_checks(cfg))
     return out
 
@@ -1354,6 +1522,48 @@ def _backend_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+def _security_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
+    """Rules for access logs, the WAF web ACL and secret references."""
+    out: list[tuple[str, str]] = []
+    logs = cfg.load_balancer.access_logs
+    where = "load_balancer.access_logs"
+    if logs.bucket is not None and logs.bucket_prefix is not None:
+        out.append((f"{where}.bucket_prefix", "cannot be combined with bucket (an existing bucket)"))
+    if logs.bucket is not None and (".." in logs.bucket or ipaddress_like(logs.bucket)):
+        out.append((f"{where}.bucket", "is not a valid S3 bucket name (no '..', not an IP address)"))
+    if logs.prefix is not None and "AWSLogs" in logs.prefix:
+        out.append((f"{where}.prefix", "may not contain 'AWSLogs' (Elastic Load Balancing adds it)"))
+
+    waf = cfg.load_balancer.waf
+    where = "load_balancer.waf"
+    seen: dict[tuple[str, str], int] = {}
+    for i, group in enumerate(waf.managed_rule_groups):
+        key = (group.vendor_name, group.name)
+        if key in seen:
+            out.append((f"{where}.managed_rule_groups.{i}.name", f"{group.name} is already listed at index {seen[key]}"))
+        seen.setdefault(key, i)
+    if cfg.waf_enabled and not waf.managed_rule_groups and waf.rate_limit is None:
+        out.append((f"{where}.managed_rule_groups", "an enabled web ACL needs managed_rule_groups or a rate_limit"))
+    headers = [h.lower() for h in waf.logging.redacted_headers]
+    if len(set(headers)) != len(headers):
+        out.append((f"{where}.logging.redacted_headers", "lists a header twice (names are case-insensitive)"))
+
+    for name, fleet in cfg.fleets.items():
+        refs = fleet.launch_template.secret_references
+        if len(set(refs)) != len(refs):
+            out.append((f"fleets.{name}.launch_template.secret_references", "lists a reference twice"))
+    return out
+
+
+def ipaddress_like(value: str) -> bool:
+    """True when ``value`` is formatted like an IPv4 address (S3 rejects such bucket names)."""
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _fleet_checks(where: str, fleet: Fleet) -> list[tuple[str, str]]:
@@ -1615,11 +1825,18 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
+        marker = (type(key), key)  # 1 and true are different keys
+        try:
+            duplicate = marker in seen
+        except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, "mapping keys must be plain values, not lists or mappings", key_node.start_mark
+            ) from None
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {shown(key)}", key_node.start_mark
             )
-        seen.add(key)
+        seen.add(marker)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -1660,23 +1877,54 @@ def _description(loc: tuple) -> str:
 def _pydantic_message(err: dict) -> str:
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
+        last = err["loc"][-1] if err["loc"] else ""
+        if isinstance(last, str) and SECRET_WORDS.search(last):
+            return f"unknown key; {_SECRET_HELP}"
         return "unknown key (check the spelling; see config/schema.json for allowed keys)"
     if err["type"] == "missing":
         return "required field is missing"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    # Never echo what was typed into a field meant for secret references: a value that
+    # is not a reference may well be the secret itself.
+    secretish = any(isinstance(p, str) and SECRET_WORDS.search(p) for p in err["loc"])
+    value = "the value (not shown)" if secretish else shown(err["input"])
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of keys to values (a section), got {_yaml_kind(err['input'])}"
+    if err["type"] == "list_type":
+        return f"must be a list (- item lines or [a, b]), got {_yaml_kind(err['input'])}"
+    if err["input"] is None and err["type"].endswith("_type"):
+        return f"{msg}, got nothing (null or an empty value in YAML)"
     if err["type"] == "string_pattern_mismatch":
         hint = _description(err["loc"])
         pattern = err.get("ctx", {}).get("pattern", "")
-        return f"{err['input']!r} is not allowed: {hint or 'must match'} (pattern {pattern})"
+        return f"{value} is not allowed: {hint or 'must match'} (pattern {pattern})"
     if err["type"] == "backend_type":
         given = err["input"].get("type") if isinstance(err["input"], dict) else err["input"]
         if not isinstance(err["input"], dict):
             return f"must be a mapping with a 'type' key ({', '.join(BACKEND_TYPES)}), got {given!r}"
         return f"{given!r} is not allowed: {msg}"
+    if err["type"] == "string_type" and isinstance(err["input"], (dict, list)):
+        return f"{msg}, got {_yaml_kind(err['input'])}"
+    if err["type"] == "string_type" and err["input"] is not None:
+        kind = {bool: "a boolean", int: "a number", float: "a number"}.get(type(err["input"]), "a date")
+        raw = err["input"]
+        as_yaml = str(raw).lower() if isinstance(raw, bool) else getattr(raw, "isoformat", lambda: value)()
+        return (
+            f"{msg}; YAML read {as_yaml} as {kind} (unquoted yes/no/on/off, "
+            "numbers and dates are not strings): put the value in quotes"
+        )
     if err["type"] in ("literal_error", "enum"):
-        return f"{err['input']!r} is not allowed: {msg}"
+        return f"{value} is not allowed: {msg}"
     return msg
+
+
+def _yaml_kind(value: Any) -> str:
+    """How YAML typed ``value``, for messages: 'a list', 'a boolean', 'nothing (null)'..."""
+    if value is None:
+        return "nothing (null or an empty value)"
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+    return kinds.get(type(value), "a date" if hasattr(value, "isoformat") else type(value).__name__)
 
 
 def parse_config(data: Any, file: str) -> EnvironmentConfig:
@@ -1687,10 +1935,11 @@ def parse_config(data: Any, file: str) -> EnvironmentConfig:
     """
     if not isinstance(data, dict):
         raise ConfigError([Problem(file, "", "must be a YAML mapping of keys to values")])
+    secret_problems, secrets = _secret_values(data, file)
     try:
         cfg = EnvironmentConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems = list(secret_problems)
         for err in exc.errors():
             # Union branches report the same field twice; keep one message per field.
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("str", "InstanceOverride", "function-after"))))
@@ -1698,11 +1947,83 @@ def parse_config(data: Any, file: str) -> EnvironmentConfig:
                 loc = loc[:1] + loc[2:]  # drop the union tag: backend.s3.bucket -> backend.bucket
             problems.append(Problem(file, _loc(loc), _pydantic_message(err)))
         # De-duplicate while keeping order.
-        raise ConfigError(list(dict.fromkeys(problems))) from None
-    found = cross_checks(cfg)
-    if found:
-        raise ConfigError([Problem(file, field, message) for field, message in found])
+        raise ConfigError(_redacted(list(dict.fromkeys(problems)), secrets)) from None
+    found = [Problem(file, field, message) for field, message in cross_checks(cfg)]
+    if secret_problems or found:
+        raise ConfigError(_redacted([*secret_problems, *found], secrets))
     return cfg
+
+
+_SECRET_HELP = (
+    "the config accepts no secret values, only references (a Secrets Manager ARN or an SSM "
+    "parameter name in launch_template.secret_references); remove it, and rotate the "
+    "credential if this file was ever shared"
+)
+
+
+def _secret_values(data: Any, file: str) -> tuple[list[Problem], list[str]]:
+    """Find secret-looking strings anywhere in a parsed YAML document.
+
+    Returns one :class:`Problem` per value (or key) that matches a well-known credential
+    format, plus one per tag whose key names a secret (``db_password``) while its value
+    is a literal rather than a reference; and the offending strings, so messages can
+    redact them.
+    """
+    problems: list[Problem] = []
+    secrets: list[str] = []
+    visited: set[int] = set()
+
+    def walk(node: Any, path: tuple) -> None:
+        # YAML aliases make one object appear many times; visiting it once keeps this
+        # linear in the file size ("billion laughs" documents).
+        if isinstance(node, (dict, list)):
+            if id(node) in visited:
+                return
+            visited.add(id(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and find_tokens(key):
+                    secrets.append(key)
+                    problems.append(Problem(file, _loc(path), f"a key looks like a secret ({find_tokens(key)[0].kind}): {_SECRET_HELP}"))
+                    key = "<redacted>"
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, (*path, i))
+        elif isinstance(node, str):
+            found = find_tokens(node)
+            if found:
+                secrets.append(node)
+                secrets.extend(f.secret for f in found)
+                problems.append(Problem(file, _loc(path), f"looks like a secret ({found[0].kind}): {_SECRET_HELP}"))
+
+    walk(data, ())
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        for key, value in tags.items():
+            if (
+                isinstance(key, str)
+                and isinstance(value, str)
+                and SECRET_WORDS.search(key)
+                and value
+                and not is_reference(value)
+                and not find_tokens(value)
+            ):
+                secrets.append(value)
+                problems.append(
+                    Problem(
+                        file,
+                        f"tags.{key}",
+                        "the tag name suggests a secret value; tags are readable by anyone who "
+                        f"can describe the resources: {_SECRET_HELP}",
+                    )
+                )
+    return problems, secrets
+
+
+def _redacted(problems: list[Problem], secrets: list[str]) -> list[Problem]:
+    """``problems`` with every secret string removed from fields and messages."""
+    return [Problem(p.file, redact(p.field, secrets), redact(p.message, secrets)) for p in problems]
 
 
 def load_config(path: str | Path) -> EnvironmentConfig:
@@ -1727,22 +2048,55 @@ def load_config(path: str | Path) -> EnvironmentConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(file, "", f"invalid YAML: {where}{problem}")]) from None
+        raise ConfigError([Problem(file, "", redact(f"invalid YAML: {where}{problem}"))]) from None
+    except RecursionError:
+        raise ConfigError([Problem(file, "", "invalid YAML: nested too deeply")]) from None
+    except ValueError as exc:  # a scalar the YAML resolver types but cannot convert
+        detail = "an integer is too long" if "integer string conversion" in str(exc) else str(exc)
+        raise ConfigError([Problem(file, "", redact(f"invalid YAML: {detail}"))]) from None
     cfg = parse_config(data, file)
     problems = []
     for name, fleet in cfg.fleets.items():
         ud = fleet.launch_template.user_data_file
-        if ud is not None and not (p.parent / ud).is_file():
-            problems.append(
-                Problem(
-                    file,
-                    f"fleets.{name}.launch_template.user_data_file",
-                    f"{ud!r} does not exist (paths are relative to the config file's folder)",
-                )
-            )
+        if ud is not None:
+            field = f"fleets.{name}.launch_template.user_data_file"
+            problems.extend(Problem(file, field, m) for m in _user_data_problems(p.parent / ud, ud))
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+#: EC2 limit on user data, bytes before base64 encoding.
+USER_DATA_MAX_BYTES = 16384
+
+
+def _user_data_problems(path: Path, shown_as: str) -> list[str]:
+    """Problems with one user data script: missing, unreadable, not UTF-8, over the EC2
+    16 KB limit, or containing secret-looking text (reported by line, never echoed)."""
+    if not path.is_file():
+        return [f"{shown(shown_as)} does not exist (paths are relative to the config file's folder)"]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [f"{shown(shown_as)} cannot be read: {exc.strerror}"]
+    problems = []
+    if len(raw) > USER_DATA_MAX_BYTES:
+        problems.append(
+            f"{shown(shown_as)} is {len(raw)} bytes; EC2 accepts at most {USER_DATA_MAX_BYTES} "
+            "bytes of user data (fetch larger scripts from S3 at boot)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return [*problems, f"{shown(shown_as)} is not UTF-8 text"]
+    for finding in scan_text(text):
+        problems.append(
+            f"{shown(shown_as)} line {finding.line} looks like it holds a secret ({finding.kind}); "
+            "user data is readable by anyone with ec2:DescribeInstanceAttribute and ends up "
+            "in the Terraform plan and state: read secrets at boot from Secrets Manager or "
+            "SSM (launch_template.secret_references) instead"
+        )
+    return problems
 
 
 def user_data(cfg_path: str | Path, fleet: Fleet) -> str | None:

@@ -5,7 +5,7 @@ cannot be created in new accounts), mixed instances groups, warm pools and lifec
 hooks:
 
 - ``aws_launch_template``: AMI by ID or from an SSM parameter read at plan time, IMDSv2
-  required, encrypted root volume, instance profile with AmazonSSMManagedInstanceCore,
+  required, encrypted root volume, no public IP address (explicit network interface), instance profile with AmazonSSMManagedInstanceCore,
   user data, tag specifications for instances and volumes. No spot options: spot is
   chosen by the group's mixed instances policy.
 - ``aws_autoscaling_group``: ELB health checks, grace period and default warm-up (both
@@ -123,6 +123,7 @@ class FleetGroup(Construct):
             description=f"Instances of the {self._fleet_name} fleet in {self._cfg.name}",
             assume_role_policy=_ASSUME_EC2,
         )
+        self.role = role
         policies = {"ssm-core": f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"}
         if fleet.scaling.custom_metric is not None:
             # The CloudWatch agent publishes the custom scaling metric (e.g. GPU use).
@@ -207,7 +208,15 @@ class FleetGroup(Construct):
             update_default_version=True,
             ebs_optimized="true",
             iam_instance_profile={"arn": profile.arn},
-            vpc_security_group_ids=[security_group_id],
+            # Explicitly no public IPv4 address, whatever the subnet's auto-assign setting.
+            network_interfaces=[
+                lt.LaunchTemplateNetworkInterfaces(
+                    device_index=0,
+                    associate_public_ip_address="false",
+                    delete_on_termination="true",
+                    security_groups=[security_group_id],
+                )
+            ],
             metadata_options={
                 "http_endpoint": "enabled",
                 "http_tokens": "required",

@@ -8,17 +8,21 @@ from pathlib import Path
 from cdktf import TerraformStack
 from constructs import Construct
 
+from .access_logs import AccessLogsBucket
 from .aws import aws
 from .backend import add_backend
 from .config import EnvironmentConfig, user_data
 from .alarms import Alarms
 from .fleet import FleetGroup
 from .load_balancer import LoadBalancer
+from .log_encryption import LogsKey, needs_log_groups
 from .network import Network
 from .outputs import Outputs
 from .scaling import Scaling, has_policies
+from .secret_access import SecretAccess
 from .security_groups import SecurityGroups
 from .target_group import TargetGroup
+from .waf import WebAcl
 
 #: Tag every taggable resource gets (through the provider's default_tags).
 MANAGED_BY = "ai-fleet-terraform"
@@ -39,9 +43,25 @@ class FleetStack(TerraformStack):
         tags = {"environment": cfg.name, "managed-by": MANAGED_BY, **cfg.tags}
         aws.provider.AwsProvider(self, "aws", region=cfg.region, default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)])
         add_backend(self, cfg)
-        partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
+        partition_data = aws.data_aws_partition.DataAwsPartition(self, "partition")
+        partition = partition_data.partition
+        account_id = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "caller").account_id
 
-        network = Network(self, "network", cfg, tags)
+        # Security: KMS key for the stack's log groups, ALB access log bucket.
+        logs_kms_key_id = cfg.cloudwatch_logs.kms_key_id
+        if logs_kms_key_id is None and needs_log_groups(cfg):
+            logs_kms_key_id = LogsKey(
+                self, "logs_key", cfg=cfg, partition=partition, dns_suffix=partition_data.dns_suffix, account_id=account_id
+            ).arn
+        access_logs = cfg.load_balancer.access_logs
+        log_bucket, alb_depends_on = None, []
+        if access_logs.enabled and access_logs.bucket is not None:
+            log_bucket = access_logs.bucket
+        elif access_logs.enabled:
+            bucket = AccessLogsBucket(self, "access_logs", cfg=cfg, partition=partition, account_id=account_id)
+            log_bucket, alb_depends_on = bucket.bucket_name, bucket.ready
+
+        network = Network(self, "network", cfg, tags, logs_kms_key_id=logs_kms_key_id)
         sgs = SecurityGroups(self, "security_groups", cfg, network.vpc_id)
         target_groups = {
             name: TargetGroup(self, f"fleet-{name}-tg", fleet_name=name, fleet=fleet, vpc_id=network.vpc_id).resource
@@ -55,7 +75,11 @@ class FleetStack(TerraformStack):
             security_group_id=sgs.alb.id,
             target_groups=target_groups,
             preconditions=network.asg_subnet_az_checks if cfg.load_balancer.internal else network.subnet_az_checks,
+            access_logs_bucket=log_bucket,
+            depends_on=alb_depends_on,
         )
+        if cfg.waf_enabled:
+            WebAcl(self, "waf", cfg=cfg, alb_arn=lb.alb.arn, logs_kms_key_id=logs_kms_key_id)
         groups = {}
         for name, fleet in cfg.fleets.items():
             fg = FleetGroup(
@@ -73,6 +97,16 @@ class FleetStack(TerraformStack):
                 preconditions=network.asg_subnet_az_checks,
             )
             groups[name] = fg
+            if fleet.launch_template.secret_references:
+                SecretAccess(
+                    self,
+                    f"fleet-{name}-secrets",
+                    role_name=fg.role.name,
+                    refs=list(fleet.launch_template.secret_references),
+                    region=cfg.region,
+                    partition=partition,
+                    account_id=account_id,
+                )
             Scaling(
                 self,
                 f"fleet-{name}-scaling",

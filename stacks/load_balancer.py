@@ -1,7 +1,8 @@
 """The Application Load Balancer, its listeners and the listener rules.
 
 - ``aws_lb``: internet-facing or internal, ``idle_timeout`` sized for long inference
-  requests, invalid header fields dropped, deletion protection on in production.
+  requests, invalid header fields dropped, deletion protection on in production,
+  access logs to S3 (``stacks/access_logs.py``) when enabled.
 - Without a certificate: an HTTP listener on 80 forwarding to the default fleet.
 - With ``certificate_arn``: HTTP on 80 redirects (301) to HTTPS on 443, which uses the
   certificate and a TLS 1.2+ ``ssl_policy`` and forwards to the default fleet.
@@ -23,7 +24,9 @@ class LoadBalancer(Construct):
 
     ``target_groups`` maps fleet name to its ``LbTargetGroup``. Attributes: ``alb``,
     ``serving_listener`` (the listener that forwards: HTTPS when a certificate is set,
-    else HTTP) and ``http_listener``.
+    else HTTP) and ``http_listener``. ``access_logs_bucket`` (bucket name, or None for no
+    access logs) and ``depends_on`` (resources the ALB waits for, such as the log
+    bucket's policy) are optional.
     """
 
     def __init__(
@@ -36,6 +39,8 @@ class LoadBalancer(Construct):
         security_group_id: str,
         target_groups: dict,
         preconditions: list,
+        access_logs_bucket: str | None = None,
+        depends_on: list | None = None,
     ):
         super().__init__(scope, id_)
         lb = cfg.load_balancer
@@ -53,8 +58,14 @@ class LoadBalancer(Construct):
             enable_deletion_protection=cfg.deletion_protection,
             enable_http2=lb.enable_http2,
             desync_mitigation_mode="defensive",
+            access_logs=(
+                {"bucket": access_logs_bucket, "enabled": True, "prefix": lb.access_logs.prefix}
+                if access_logs_bucket is not None
+                else None
+            ),
             tags={"Name": f"{cfg.name}-alb"},
             lifecycle=lifecycle,
+            depends_on=depends_on or None,
         )
         default_tg = target_groups[cfg.default_fleet]
         forward = [aws.lb_listener.LbListenerDefaultAction(type="forward", target_group_arn=default_tg.arn)]

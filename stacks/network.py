@@ -27,10 +27,20 @@ class Network(Construct):
     Attributes after construction: ``vpc_id`` (str token), ``public_subnet_ids`` and
     ``private_subnet_ids`` (lists of str tokens), ``subnet_az_checks`` (Terraform
     precondition blocks the ALB and ASG attach, empty for a created VPC).
+    ``logs_kms_key_id`` is the KMS key ARN that encrypts the flow-log group (None: the
+    CloudWatch Logs default encryption).
     """
 
-    def __init__(self, scope: Construct, id_: str, cfg: EnvironmentConfig, tags: dict[str, str]):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        cfg: EnvironmentConfig,
+        tags: dict[str, str],
+        logs_kms_key_id: str | None = None,
+    ):
         super().__init__(scope, id_)
+        self.logs_kms_key_id = logs_kms_key_id
         self.subnet_az_checks: list[Precondition] = []
         self.asg_subnet_az_checks: list[Precondition] = []
         if cfg.network.create_vpc is not None:
@@ -168,6 +178,7 @@ class Network(Construct):
             "flow_logs_group",
             name_prefix=f"/vpc/{name}/flow-logs-",
             retention_in_days=retention,
+            kms_key_id=self.logs_kms_key_id,
         )
         role = aws.iam_role.IamRole(
             self,

@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from .backend import needs_terraform_cli
@@ -88,6 +89,7 @@ def synthesize(
 
     out = Path(outdir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _recover(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
@@ -141,17 +143,46 @@ def _keep_other_stacks(old: Path, new: Path, replaced: set[str]) -> None:
     (new / "manifest.json").write_text(json.dumps(new_manifest, indent=2) + "\n")
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False when the platform or file system cannot, so the caller falls back to
+    two renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def _swap(staging: Path, out: Path) -> list[str]:
-    """Replace ``out`` with ``staging`` using renames, then move Terraform's and the
-    user's files over from the old output (see :func:`_carry_over`); return the names
-    of unconfigured stacks kept for their files."""
+    """Replace ``out`` with ``staging`` so that no reader, and no crash at any moment,
+    ever sees a mix of old and new output or no output at all, then move Terraform's and
+    the user's files over from the old output (see :func:`_carry_over`). Returns the
+    names of unconfigured stacks kept for their files.
+
+    Linux swaps the two folders in one atomic step; elsewhere ``out`` is moved aside and
+    ``staging`` moved in (two renames; a crash between them leaves the earlier output in
+    ``.<out>.old-*/``, which the next run puts back, see :func:`_recover`). The earlier
+    output waits in ``.<out>.old-*/`` until its files are carried over: if that fails,
+    state files are still there, never deleted.
+    """
     if not out.exists():
         staging.rename(out)
         return []
     trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    out.rename(trash / out.name)
-    staging.rename(out)
-    # If this raises, the old output stays in the .old- folder beside it for recovery.
+    if _exchange(staging, out):
+        staging.rename(trash / out.name)  # staging now holds the earlier output
+    else:
+        out.rename(trash / out.name)
+        staging.rename(out)
     kept = _carry_over(trash / out.name, out)
     shutil.rmtree(trash, ignore_errors=True)
     return kept
@@ -180,6 +211,17 @@ def _carry_over(old: Path, new: Path) -> list[str]:
             if not (new_stack / entry.name).exists():
                 entry.rename(new_stack / entry.name)
     return kept
+
+
+def _recover(out: Path) -> None:
+    """Put back earlier output that a crash in the middle of :func:`_swap`'s fallback
+    left in ``.<out>.old-*/<out>`` while ``out`` is missing."""
+    if out.exists():
+        return
+    moved = sorted(out.parent.glob(f".{out.name}.old-*/{out.name}"), key=lambda p: p.stat().st_mtime)
+    if moved:
+        moved[-1].rename(out)
+        print(f"note: restored {out} from an interrupted earlier run", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,8 +273,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR
-    names = synthesize(
-        configs, outdir, partial=bool(args.config), warn=lambda line: print(f"warning: {line}", file=sys.stderr)
-    )
+    try:
+        names = synthesize(
+            configs, outdir, partial=bool(args.config), warn=lambda line: print(f"warning: {line}", file=sys.stderr)
+        )
+    except KeyboardInterrupt:
+        print(f"error: interrupted; {outdir} is unchanged", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - a bug, not bad input: show where, keep the output
+        traceback.print_exc()
+        print(
+            f"error: synthesis failed after the configs were validated (a bug: please report "
+            f"it with the traceback above); {outdir} is unchanged",
+            file=sys.stderr,
+        )
+        return 1
     print(f"synthesized {len(names)} stack(s) into {outdir}: {', '.join(names)}")
     return 0

@@ -1,0 +1,185 @@
+"""The S3 bucket that receives the ALB's access logs.
+
+Follows "Access logs for your Application Load Balancer" (Elastic Load Balancing user
+guide) and the S3 security best practices:
+
+- ``aws_s3_bucket`` named from ``bucket_prefix`` (Terraform appends a unique suffix, so
+  names stay within S3's 63 characters and never collide); ``force_destroy`` only when
+  the environment has no deletion protection, so production logs survive a destroy.
+- SSE-S3 (``AES256``) default encryption: ALB log delivery supports no other server-side
+  encryption (SSE-KMS is rejected).
+- Versioning, all four public access blocks, ACLs disabled (``BucketOwnerEnforced``), a
+  policy that denies any request not made over TLS, EventBridge notifications (free
+  until a rule consumes them; lets a SIEM pipeline react to new log objects).
+- A lifecycle rule: current objects expire after ``expiration_days``, overwritten or
+  deleted versions after ``noncurrent_version_expiration_days``, incomplete multipart
+  uploads after 7 days.
+- The bucket policy that lets Elastic Load Balancing write ``<prefix>/AWSLogs/<account>/*``:
+  regions launched before August 2022 use their regional ELB account as principal,
+  newer regions the ``logdelivery.elasticloadbalancing.amazonaws.com`` service principal.
+  The table below is the one the ELB guide publishes; it is fixed per region, so the
+  synthesized JSON is deterministic.
+"""
+
+from __future__ import annotations
+
+from cdktf import Fn
+from constructs import Construct
+
+from .aws import aws
+from .config import EnvironmentConfig
+
+#: Elastic Load Balancing account per region, for regions available before August 2022.
+#: Every other region uses :data:`ELB_LOG_DELIVERY_SERVICE`.
+ELB_ACCOUNT_IDS: dict[str, str] = {
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-south-1": "718504428378",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-southeast-3": "589379963580",
+    "ca-central-1": "985666609251",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
+    "eu-central-1": "054676820928",
+    "eu-north-1": "897822967062",
+    "eu-south-1": "635631232127",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-gov-east-1": "190560391635",
+    "us-gov-west-1": "048591011584",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+}
+
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+
+def elb_log_principal(region: str, partition: str) -> dict[str, str]:
+    """IAM ``Principal`` that delivers ALB access logs in ``region``: the regional ELB
+    account root (``{"AWS": "arn:<partition>:iam::<id>:root"}``) for regions launched
+    before August 2022, else the log delivery service principal."""
+    account = ELB_ACCOUNT_IDS.get(region)
+    if account is None:
+        return {"Service": ELB_LOG_DELIVERY_SERVICE}
+    return {"AWS": f"arn:{partition}:iam::{account}:root"}
+
+
+class AccessLogsBucket(Construct):
+    """Creates the access log bucket and its configuration for one environment.
+
+    Takes the config, the partition token and the account ID token. Attributes:
+    ``bucket_name`` (token) for ``aws_lb.access_logs.bucket`` and ``ready``, the resources
+    the ALB must depend on (bucket policy and encryption) so ELB can write its test
+    object when the ALB enables logging.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, cfg: EnvironmentConfig, partition: str, account_id: str):
+        super().__init__(scope, id_)
+        logs = cfg.load_balancer.access_logs
+        self.bucket = aws.s3_bucket.S3Bucket(
+            self,
+            "bucket",
+            bucket_prefix=logs.bucket_prefix or f"{cfg.name}-alb-logs-",
+            force_destroy=not cfg.deletion_protection,
+            tags={"Name": f"{cfg.name}-alb-logs"},
+        )
+        bucket_id = self.bucket.id
+        self.bucket_name = self.bucket.bucket
+        ownership = aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+        )
+        public_access = aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
+            self,
+            "public_access_block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        sse = aws.s3_bucket_server_side_encryption_configuration
+        encryption = sse.S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                sse.S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+        )
+        aws.s3_bucket_versioning.S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration={"status": "Enabled"},
+        )
+        lc = aws.s3_bucket_lifecycle_configuration
+        aws.s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket_id,
+            rule=[
+                lc.S3BucketLifecycleConfigurationRule(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=[lc.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[lc.S3BucketLifecycleConfigurationRuleExpiration(days=logs.expiration_days)],
+                    noncurrent_version_expiration=[
+                        lc.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=logs.noncurrent_version_expiration_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        lc.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+        )
+        aws.s3_bucket_notification.S3BucketNotification(self, "notification", bucket=bucket_id, eventbridge=True)
+
+        key_prefix = f"{logs.prefix}/" if logs.prefix else ""
+        bucket_arn = self.bucket.arn
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ElasticLoadBalancingWritesAccessLogs",
+                    "Effect": "Allow",
+                    "Principal": elb_log_principal(cfg.region, partition),
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket_arn}/{key_prefix}AWSLogs/{account_id}/*",
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+        bucket_policy = aws.s3_bucket_policy.S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=Fn.jsonencode(policy),
+            # S3 rejects a policy while the public access block is being changed.
+            depends_on=[public_access, ownership],
+        )
+        self.ready = [bucket_policy, encryption]

@@ -1,0 +1,81 @@
+"""Read access for a fleet's instances to the secrets its config references.
+
+The config never holds secret values (``stacks/secrets.py`` rejects them); it names them
+in ``launch_template.secret_references``: Secrets Manager secret ARNs, SSM parameter ARNs
+or SSM parameter names. This construct adds one inline ``aws_iam_role_policy`` to the
+fleet's instance role that allows reading exactly those (least privilege, no wildcards
+beyond the random suffix Secrets Manager appends to secret ARNs). User data then reads
+them at boot, for example ``aws ssm get-parameter --with-decryption --name /x/hf-token``.
+
+SecureString parameters and secrets encrypted with the AWS managed keys need no KMS
+permission here; for a customer managed key, grant ``kms:Decrypt`` through
+``launch_template.managed_policy_arns`` or the key policy.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cdktf import Fn
+from constructs import Construct
+
+from .aws import aws
+
+_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+def secret_resources(refs: list[str], *, partition: str, region: str, account_id: str) -> tuple[list[str], list[str]]:
+    """Split references into IAM resource ARNs: ``(ssm_parameter_arns, secret_arns)``.
+
+    SSM names (``/a/b``) become ``arn:<partition>:ssm:<region>:<account>:parameter/a/b``;
+    Secrets Manager ARNs without the 6-character random suffix get ``-??????`` appended,
+    as the Secrets Manager user guide recommends for IAM policies.
+    """
+    ssm, secrets = [], []
+    for ref in refs:
+        if ref.startswith("/"):
+            ssm.append(f"arn:{partition}:ssm:{region}:{account_id}:parameter{ref}")
+        elif ":ssm:" in ref:
+            ssm.append(ref)
+        else:
+            name = ref.split(":secret:", 1)[1]
+            secrets.append(ref if _SECRET_SUFFIX.search(name) else f"{ref}-??????")
+    return ssm, secrets
+
+
+class SecretAccess(Construct):
+    """Inline policy ``secret-references`` on ``role_name`` reading ``refs``.
+
+    Takes the role name token, the references, the region, and the partition and account
+    ID tokens.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, role_name: str, refs: list[str], region: str, partition: str, account_id: str):
+        super().__init__(scope, id_)
+        ssm, secrets = secret_resources(refs, partition=partition, region=region, account_id=account_id)
+        statements = []
+        if ssm:
+            statements.append(
+                {
+                    "Sid": "ReadReferencedParameters",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                    "Resource": ssm,
+                }
+            )
+        if secrets:
+            statements.append(
+                {
+                    "Sid": "ReadReferencedSecrets",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                    "Resource": secrets,
+                }
+            )
+        aws.iam_role_policy.IamRolePolicy(
+            self,
+            "policy",
+            name="secret-references",
+            role=role_name,
+            policy=Fn.jsonencode({"Version": "2012-10-17", "Statement": statements}),
+        )

@@ -1,0 +1,114 @@
+"""AWS WAF web ACL in front of the ALB.
+
+Follows the AWS WAF developer guide (web ACLs, managed rule groups, rate-based rules,
+logging to CloudWatch Logs):
+
+- ``aws_wafv2_web_acl`` (scope ``REGIONAL``), default action allow. Rules, in
+  evaluation order: an optional per-IP rate limit (``rate_limit`` requests per 5 minutes,
+  blocks above it), then each managed rule group of ``managed_rule_groups`` with its own
+  actions (``override_action none``) except the rules named in
+  ``rule_action_overrides``. Every rule publishes CloudWatch metrics and keeps sampled
+  requests.
+- ``aws_wafv2_web_acl_association`` with the ALB.
+- ``aws_wafv2_web_acl_logging_configuration`` to a CloudWatch log group named
+  ``aws-waf-logs-<name>-...`` (WAF requires the prefix), encrypted with the stack's logs
+  key, with credential headers (``authorization``, ``cookie``, ``x-api-key`` by default)
+  redacted. WAF adds the log group resource policy it needs when logging is enabled.
+
+Rule names and priorities derive from the config only, so plans are stable.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from .aws import aws
+from .config import EnvironmentConfig
+
+
+def _visibility(metric: str) -> dict:
+    return {"cloudwatch_metrics_enabled": True, "metric_name": metric[:255], "sampled_requests_enabled": True}
+
+
+class WebAcl(Construct):
+    """Creates the web ACL, its association with the ALB and its logging.
+
+    Takes the config, the ALB ARN token and the KMS key ARN for the log group (or None).
+    Attribute ``acl``: the ``Wafv2WebAcl``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, cfg: EnvironmentConfig, alb_arn: str, logs_kms_key_id: str | None):
+        super().__init__(scope, id_)
+        waf = cfg.load_balancer.waf
+        name = cfg.name
+        mod = aws.wafv2_web_acl
+        rules = []
+        if waf.rate_limit is not None:
+            rules.append(
+                mod.Wafv2WebAclRule(
+                    name="rate-limit-per-ip",
+                    priority=1,
+                    action=mod.Wafv2WebAclRuleAction(block=mod.Wafv2WebAclRuleActionBlock()),
+                    statement={
+                        "rate_based_statement": {
+                            "limit": waf.rate_limit,
+                            "aggregate_key_type": "IP",
+                            "evaluation_window_sec": 300,
+                        }
+                    },
+                    visibility_config=_visibility(f"{name}-rate-limit-per-ip"),
+                )
+            )
+        for i, group in enumerate(waf.managed_rule_groups):
+            statement: dict = {"name": group.name, "vendor_name": group.vendor_name}
+            if group.version is not None:
+                statement["version"] = group.version
+            if group.rule_action_overrides:
+                statement["rule_action_override"] = [
+                    {"name": rule, "action_to_use": {action: {}}}
+                    for rule, action in sorted(group.rule_action_overrides.items())
+                ]
+            rules.append(
+                mod.Wafv2WebAclRule(
+                    name=f"{group.vendor_name}-{group.name}",
+                    priority=10 * (i + 1),
+                    override_action=mod.Wafv2WebAclRuleOverrideAction(none=mod.Wafv2WebAclRuleOverrideActionNone()),
+                    statement={"managed_rule_group_statement": statement},
+                    visibility_config=_visibility(f"{name}-{group.name}"),
+                )
+            )
+        self.acl = mod.Wafv2WebAcl(
+            self,
+            "web_acl",
+            name=f"{name}-alb",
+            description=f"Protects the {name} inference ALB",
+            scope="REGIONAL",
+            default_action=mod.Wafv2WebAclDefaultAction(allow=mod.Wafv2WebAclDefaultActionAllow()),
+            rule=rules,
+            visibility_config=_visibility(f"{name}-web-acl"),
+            tags={"Name": f"{name}-alb"},
+        )
+        aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
+            self, "association", resource_arn=alb_arn, web_acl_arn=self.acl.arn
+        )
+        if waf.logging.enabled:
+            group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+                self,
+                "log_group",
+                name_prefix=f"aws-waf-logs-{name}-",
+                retention_in_days=waf.logging.retention_in_days,
+                kms_key_id=logs_kms_key_id,
+            )
+            lc = aws.wafv2_web_acl_logging_configuration
+            aws.wafv2_web_acl_logging_configuration.Wafv2WebAclLoggingConfiguration(
+                self,
+                "logging",
+                resource_arn=self.acl.arn,
+                log_destination_configs=[group.arn],
+                redacted_fields=[
+                    lc.Wafv2WebAclLoggingConfigurationRedactedFields(
+                        single_header=lc.Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header.lower())
+                    )
+                    for header in waf.logging.redacted_headers
+                ],
+            )

@@ -1,0 +1,134 @@
+"""A synth that fails AFTER the configs were validated never deletes or corrupts the
+earlier output folder.
+
+Config errors are covered in test_bad_configs.py (exit 2 before anything is written).
+Here the real command line runs with a fault injected at a chosen point of synthesis:
+an exception while building the second stack, a "disk full" error after every file was
+written to the staging folder, the process killed (SIGKILL) just before the new output
+is swapped in, and a crash between the two renames of the non-Linux fallback swap. The
+injection wraps one product function in a small driver script; everything else is the
+product's own code path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, env, read_tree
+
+DRIVER = r"""
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, os.getcwd())
+mode, outdir, marker = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+import cdktf
+from stacks import fleet_stack, synth
+
+if mode == "construct":
+    # The second stack (prod) fails while its WAF construct is being built.
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected failure while building the prod stack")
+    fleet_stack.WebAcl = broken
+elif mode == "disk-full":
+    # Every file is written to the staging folder, then the disk is "full".
+    real_synth = cdktf.App.synth
+    def synth_then_fail(self):
+        real_synth(self)
+        raise OSError(28, "No space left on device (injected)")
+    cdktf.App.synth = synth_then_fail
+elif mode == "kill-before-swap":
+    def wait_forever(staging, out):
+        marker.write_text(str(staging))
+        time.sleep(600)
+    synth._swap = wait_forever
+elif mode == "crash-mid-swap":
+    # Non-Linux fallback: the earlier output was moved aside, then the process dies.
+    synth._exchange = lambda a, b: False
+    real_rename = Path.rename
+    def rename(self, target):
+        if Path(target) == Path(outdir):
+            os._exit(137)
+        return real_rename(self, target)
+    Path.rename = rename
+sys.exit(synth.main(["--outdir", outdir]))
+"""
+
+
+def drive(mode: str, out: Path, tmp: Path) -> subprocess.Popen:
+    marker = tmp / f"{mode}.marker"
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, mode, str(out), str(marker)],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def earlier(synth_dir, tmp_path) -> Path:
+    """An earlier, good output folder: a copy of the session's synth plus a marker file
+    that a successful full synth would remove."""
+    out = tmp_path / "work" / "cdktf.out"
+    shutil.copytree(synth_dir, out)
+    (out / "earlier.txt").write_text("written by an earlier run\n")
+    return out
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
+
+
+@pytest.mark.parametrize("mode", ["construct", "disk-full"])
+def test_exception_during_synthesis_keeps_earlier_output(mode, earlier, tmp_path):
+    before = read_tree(earlier)
+    proc = drive(mode, earlier, tmp_path)
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 1, stdout + stderr
+    assert "injected" in stderr  # the traceback shows what failed ...
+    assert f"error: synthesis failed after the configs were validated" in stderr
+    assert f"{earlier} is unchanged" in stderr.splitlines()[-1]  # ... and says so last
+    assert read_tree(earlier) == before
+    assert leftovers(earlier) == [], "the staging folder is removed"
+
+
+def test_killed_before_swap_keeps_earlier_output(earlier, tmp_path):
+    before = read_tree(earlier)
+    proc = drive("kill-before-swap", earlier, tmp_path)
+    marker = tmp_path / "kill-before-swap.marker"
+    deadline = time.monotonic() + 600
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.exists(), proc.communicate()[1]
+    staging = Path(marker.read_text())
+    assert (staging / "manifest.json").exists(), "the new output was complete in staging"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert read_tree(earlier) == before
+    # A killed process cannot clean up: its staging folder stays, hidden and ignored by git.
+    assert all(name.startswith(".cdktf.out.staging-") for name in leftovers(earlier))
+
+
+def test_crash_mid_fallback_swap_is_recovered_by_the_next_run(earlier, tmp_path):
+    before = read_tree(earlier)
+    proc = drive("crash-mid-swap", earlier, tmp_path)
+    proc.communicate(timeout=600)
+    assert proc.returncode == 137
+    assert not earlier.exists(), "the crash hit between the two renames"
+    moved = list(earlier.parent.glob(".cdktf.out.old-*/cdktf.out"))
+    assert len(moved) == 1 and read_tree(moved[0]) == before, "the earlier output is intact, aside"
+    # The next run puts it back before doing anything else (here it then fails too).
+    proc = drive("construct", earlier, tmp_path)
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 1
+    assert f"note: restored {earlier} from an interrupted earlier run" in stderr
+    assert read_tree(earlier) == before
