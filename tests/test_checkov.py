@@ -84,9 +84,11 @@ def test_every_skip_is_still_needed(unskipped):
     prod_examples = [n for n in unskipped if config_for(n) == PRODUCTION]
     nonprod_examples = [n for n in unskipped if config_for(n) == NON_PRODUCTION]
     assert prod_examples and nonprod_examples
-    # A production stack fails exactly the production skips: none is stale, none missing.
+    # Production stacks fail only production skips, and every production skip is needed
+    # by some production example (CKV_AWS_378 only by the one with a rule-routed fleet).
     for name in prod_examples:
-        assert unskipped[name] == production, name
+        assert unskipped[name] <= production, name
+    assert set().union(*(unskipped[n] for n in prod_examples)) == production
     # Each non-production allowance is needed by some non-production example.
     needed = set().union(*(unskipped[n] for n in nonprod_examples))
     assert extra <= needed, f"stale non-production skips: {sorted(extra - needed)}"
