@@ -7,7 +7,9 @@ only those, keeping the other stacks already in the output folder. Output goes t
 All-or-nothing: every config is validated before the provider is even loaded; the stacks
 are synthesized into a staging folder beside the output folder, which replaces the
 output folder only when synthesis succeeded. A failed run leaves earlier output as it
-was. Exit codes: 0 success, 2 invalid config or arguments, 1 unexpected failure.
+was. Files in a stack folder that synthesis does not write (Terraform's working files:
+the local state, ``.terraform/``, the dependency lock file, saved plans, override files)
+are kept across runs. Exit codes: 0 success, 2 invalid config or arguments, 1 unexpected failure.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ def synthesize(configs: list[tuple[Path, EnvironmentConfig]], outdir: str | Path
 
     With ``partial`` the other stacks already in ``outdir`` are kept (and stay in its
     ``manifest.json``); otherwise ``outdir`` holds exactly these stacks afterwards.
+    In the folder of every stack synthesized again, whatever synthesis does not write
+    itself (``terraform.tfstate`` of the default local backend, ``.terraform/``,
+    ``.terraform.lock.hcl``, plans, ``*_override.tf*``) is moved over from the old
+    folder, so re-synthesizing never loses Terraform state.
     Raises whatever synthesis raises; ``outdir`` is then untouched.
     """
     from cdktf import App  # deferred: loading cdktf starts the jsii runtime
@@ -79,7 +85,7 @@ def synthesize(configs: list[tuple[Path, EnvironmentConfig]], outdir: str | Path
         names = [cfg.name for _, cfg in configs]
         if partial and (out / "manifest.json").is_file():
             _keep_other_stacks(out, staging, set(names))
-        _swap(staging, out)
+        _swap(staging, out, carry_over=names)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return names
@@ -97,15 +103,37 @@ def _keep_other_stacks(old: Path, new: Path, replaced: set[str]) -> None:
     (new / "manifest.json").write_text(json.dumps(new_manifest, indent=2) + "\n")
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging`` using renames, so a reader never sees a mix."""
-    if out.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        out.rename(trash / out.name)
+def _swap(staging: Path, out: Path, carry_over: list[str] = ()) -> None:
+    """Replace ``out`` with ``staging`` using renames, so a reader never sees a mix.
+
+    For each stack name in ``carry_over``, entries of the old ``stacks/<name>`` folder
+    that the new one does not have are moved into it (Terraform working files). The old
+    output is deleted only when every move succeeded; otherwise it stays beside ``out``
+    as ``.<out>.old-*/`` and an ``OSError`` names it.
+    """
+    if not out.exists():
         staging.rename(out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        staging.rename(out)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old = trash / out.name
+    out.rename(old)
+    staging.rename(out)
+    failed = []
+    for name in carry_over:
+        old_stack, new_stack = old / "stacks" / name, out / "stacks" / name
+        if not old_stack.is_dir() or not new_stack.is_dir():
+            continue
+        for entry in sorted(old_stack.iterdir()):
+            target = new_stack / entry.name
+            if target.exists() or target.is_symlink():
+                continue  # written by this synthesis
+            try:
+                entry.rename(target)
+            except OSError:
+                failed.append(str(entry))
+    if failed:
+        raise OSError(f"could not move Terraform working files into {out}; they are still in {old}: " + ", ".join(failed))
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
