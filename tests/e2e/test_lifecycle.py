@@ -20,11 +20,15 @@ then ``terraform`` in ``cdktf.out/stacks/<name>``):
    plans no change;
 7. ``destroy`` (prod first turns deletion protection off through its config, as a user
    must) leaves no load balancer, target group, ASG, launch template, scaling policy,
-   instance, role or security group behind, and keeps what the stack does not own.
+   instance, role, instance profile or security group behind (dev: nor its VPC, NAT
+   gateway, Elastic IP or flow log group), and keeps what the stack does not own.
 
-The two examples run concurrently (each with its own moto server): most of a step's
-wall time is Terraform waiting for the emulator. Each step's wall time is printed as it
-ends and again in the summary at the end of the run.
+Steps 4, 5 and the deletion protection change plan and apply in one ``terraform
+apply`` run (its JSON output lists the planned actions, checked afterwards): one
+provider start less per step. The two examples run concurrently, each with its own
+moto server, so one's CPU work overlaps the other's waits (an ALB takes about 60 s to
+become active there). Each step's wall time is printed as it ends and again, with its
+parts, in the summary at the end of the run.
 """
 
 from __future__ import annotations
@@ -574,6 +578,10 @@ class Lifecycle:
         if self.cfg.network.create_vpc is not None:
             cidrs = [v["CidrBlock"] for v in aws.ec2.describe_vpcs()["Vpcs"]]
             assert self.cfg.network.create_vpc.cidr_block not in cidrs
+            nat = [n["NatGatewayId"] for n in aws.ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"]
+            assert nat == []
+            assert aws.ec2.describe_addresses()["Addresses"] == []
+            assert aws.logs.describe_log_groups()["logGroups"] == []
         else:
             # Existing network is not the stack's to destroy.
             vpc = self.existing["vpc_id"]
