@@ -189,15 +189,13 @@ class Lifecycle:
         self.events.put(f"[e2e {self.name}] moto at {self.server.endpoint}, project {self.project}")
         with self.step("prepare emulator + config copy"):
             self.prepare()
-        with self.step("1 synth"):
+        with self.step("1 synth, init, plan, apply"):
             self.synth()
-        with self.step("1 terraform init"):
-            self.tf("init", "-input=false", "-no-color")
-        with self.step("1 plan"):
+            with self.step("terraform init", part=True):
+                self.tf("init", "-input=false", "-no-color")
             code, changes = self.plan()
             assert code == 2 and changes, "the first plan must create the stack"
             assert set(changes.values()) == {"create"}, changes
-        with self.step("1 apply"):
             self.apply()
         with self.step("2 assert deployed state"):
             self.check_deployed()
