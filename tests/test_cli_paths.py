@@ -78,13 +78,32 @@ def test_normal_provider_import_gives_identical_json(synth_dir, tmp_path):
     assert read_tree(out) == read_tree(synth_dir)
 
 
-def test_partial_synth_keeps_other_stacks(synth_dir, tmp_path):
+def test_partial_synth_keeps_other_stacks_and_terraform_working_files(synth_dir, tmp_path):
+    """Re-synthesizing one stack keeps the others, and keeps the Terraform files in the
+    re-synthesized stack's folder: README's workflow runs ``terraform apply`` there with
+    the local backend's ``terraform.tfstate``, so losing it would orphan real resources."""
     out = tmp_path / "cdktf.out"
     shutil.copytree(synth_dir, out)
+    working = {
+        "dev/terraform.tfstate": '{"version": 4, "serial": 7}',
+        "dev/terraform.tfstate.backup": '{"version": 4, "serial": 6}',
+        "dev/.terraform.lock.hcl": "# lock",
+        "dev/.terraform/terraform.tfstate": "{}",
+        "dev/.terraform/providers/registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/x": "bin",
+        "dev/ops_override.tf.json": "{}",
+        "prod/terraform.tfstate": '{"version": 4, "serial": 3}',
+    }
+    for rel, text in working.items():
+        (out / "stacks" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / "stacks" / rel).write_text(text)
+    old_inode = (out / "stacks/dev/cdk.tf.json").stat().st_ino
     before = read_tree(out)
     result = run_main("--config", "config/dev.yaml", "--outdir", str(out))
     assert result.returncode == 0, result.stderr
+    # dev was really written again (a new file), prod was not touched.
+    assert (out / "stacks/dev/cdk.tf.json").stat().st_ino != old_inode
     after = read_tree(out)
     # The merged manifest is rewritten (same content, standard JSON layout).
     assert json.loads(after.pop("manifest.json")) == json.loads(before.pop("manifest.json"))
     assert after == before
+    assert not list(tmp_path.glob(".cdktf.out.*")), "staging or old output left behind"

@@ -1,0 +1,240 @@
+"""A local AWS emulator (moto's server) for the end-to-end tests, and the test-only
+Terraform override that points a synthesized stack at it.
+
+Nothing here is part of the product: the override file is written beside
+``cdk.tf.json`` by the tests only (Terraform merges ``*_override.tf.json`` files into
+the configuration, see "Override Files" in the Terraform language docs), so the
+synthesized JSON never contains emulator settings.
+
+Every workaround for a gap of the emulator is named here, with the moto behaviour
+that makes it necessary. Each one applies only to the attribute concerned; the
+assertions of the tests are not weakened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+
+OVERRIDE_FILE = "emulator_override.tf.json"
+
+#: ``[config, step, wall seconds, succeeded]`` of every end-to-end step run in this
+#: session, in the order the steps started; the conftest prints them at the end.
+STEP_TIMES: list[list] = []
+
+#: Provider endpoint keys sent to the emulator: every service the stacks use (EC2,
+#: ELBv2, Auto Scaling, IAM, SSM, STS, CloudWatch Logs) plus the ones the topology is
+#: expected to grow into (alarms, notifications, certificates, keys, an S3 backend).
+#: A service missing here would go to real AWS with dummy keys and fail loudly.
+SERVICES = ("acm", "autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "kms", "logs", "s3", "sns", "ssm", "sts")
+
+DUMMY_KEYS = {"access_key": "testing", "secret_key": "testing"}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """``python -m moto.server`` on 127.0.0.1, started from this interpreter's
+    environment (the project's ``.venv``, where moto[server] is a dev dependency).
+
+    ``endpoint`` is its URL. ``start()`` waits (up to ``timeout`` seconds) until it
+    answers and raises ``RuntimeError`` with its log otherwise; ``stop()`` terminates it.
+    """
+
+    def __init__(self, log_path: Path, timeout: float = 60):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.timeout = timeout
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "MotoServer":
+        env = dict(os.environ)
+        # AWS managed policies (AmazonSSMManagedInstanceCore, which every fleet role
+        # gets) exist in every real account; moto ships them but loads them only on
+        # request.
+        env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            env.pop(key, None)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto server exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"moto server did not answer in {self.timeout} s:\n{self.log()}")
+                time.sleep(0.2)
+
+    def log(self) -> str:
+        """The server's output so far (its request log), for failure messages."""
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+class Aws:
+    """boto3 clients for one region of the emulator (``aws.elbv2``, ``aws.ec2``...)."""
+
+    def __init__(self, endpoint: str, region: str):
+        self.endpoint, self.region = endpoint, region
+        self._clients: dict[str, object] = {}
+
+    def __getattr__(self, service: str):
+        if service.startswith("_"):
+            raise AttributeError(service)
+        if service not in self._clients:
+            self._clients[service] = boto3.session.Session().client(
+                service,
+                endpoint_url=self.endpoint,
+                region_name=self.region,
+                aws_access_key_id=DUMMY_KEYS["access_key"],
+                aws_secret_access_key=DUMMY_KEYS["secret_key"],
+            )
+        return self._clients[service]
+
+
+def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = True) -> dict:
+    """The test-only override for the synthesized stack ``stack`` (parsed
+    ``cdk.tf.json``), pointing the AWS provider at ``endpoint``.
+
+    Provider: the emulator's endpoint for every service in :data:`SERVICES`, dummy
+    keys, no credential validation or instance metadata lookup, path-style S3. The
+    account ID is still requested (moto answers STS; skipping it makes rules that
+    reference another security group re-plan as changed).
+
+    Resources, per moto gap (each is needed for the step named):
+
+    - ``aws_autoscaling_group`` with a mixed instances policy: moto launches fewer
+      instances than desired (one for desired 2), so Terraform's wait for capacity would
+      time out: ``wait_for_capacity_timeout = "0"`` (apply).
+    - ``aws_autoscaling_group`` with ``instance_refresh``: moto does not implement
+      StartInstanceRefresh, which the provider calls when the launch template version
+      changes: the block is overridden by an empty ``dynamic`` block (AMI change). The
+      product keeps the block (tests/test_synth_output.py checks it).
+    - ``aws_autoscaling_group``: moto does not store DefaultInstanceWarmup, so it
+      re-plans ``0 -> N`` forever: ignored (idempotence). The product's own
+      ``ignore_changes`` entries (``desired_capacity``) are kept as they are.
+    - ``aws_autoscaling_policy``: moto reports ``enabled = false`` and an empty
+      predictive scaling block for target tracking policies: ignored (idempotence).
+      An ignored block is sent back on the next update, and the SDK rejects it
+      (``PredictiveScalingConfiguration.MetricSpecifications`` missing), so a step
+      whose plan updates a policy passes ``ignore_predictive_scaling=False``: that plan
+      also drops the block moto invented, and the update is the product's own.
+    - ``aws_launch_template``: moto returns the provider's ``default_tags`` as an extra
+      ``launch-template`` tag specification: ``tag_specifications`` ignored
+      (idempotence).
+    - ``aws_vpc_security_group_ingress_rule``/``egress_rule`` that reference another
+      security group: moto drops their ``description``: ignored (idempotence).
+    """
+    resources: dict[str, dict] = {}
+
+    def ignore(rtype: str, name: str, *attrs: str) -> None:
+        body = resources.setdefault(rtype, {}).setdefault(name, {})
+        own = stack["resource"][rtype][name].get("lifecycle", {}).get("ignore_changes", [])
+        # An override's ignore_changes replaces the original list: keep the product's.
+        body["lifecycle"] = {"ignore_changes": [*own, *(a for a in attrs if a not in own)]}
+
+    for name, asg in stack.get("resource", {}).get("aws_autoscaling_group", {}).items():
+        ignore("aws_autoscaling_group", name, "default_instance_warmup")
+        body = resources["aws_autoscaling_group"][name]
+        if "mixed_instances_policy" in asg:
+            body["wait_for_capacity_timeout"] = "0"
+        if "instance_refresh" in asg:
+            body["dynamic"] = {"instance_refresh": {"for_each": [], "content": {"strategy": "Rolling"}}}
+    for name in stack.get("resource", {}).get("aws_autoscaling_policy", {}):
+        ignore("aws_autoscaling_policy", name, "enabled", *(["predictive_scaling_configuration"] if ignore_predictive_scaling else []))
+    for name in stack.get("resource", {}).get("aws_launch_template", {}):
+        ignore("aws_launch_template", name, "tag_specifications")
+    for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        for name, rule in stack.get("resource", {}).get(rtype, {}).items():
+            if "referenced_security_group_id" in rule:
+                ignore(rtype, name, "description")
+
+    provider = {
+        **DUMMY_KEYS,
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": True,
+        "s3_use_path_style": True,
+        "endpoints": [{service: endpoint for service in SERVICES}],
+    }
+    return {"provider": {"aws": provider}, "resource": resources}
+
+
+def write_override(stack_dir: Path, endpoint: str, **options) -> Path:
+    """Write :func:`override` (``options`` are its keyword options) for
+    ``stack_dir/cdk.tf.json`` beside it; return its path."""
+    stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+    path = stack_dir / OVERRIDE_FILE
+    path.write_text(json.dumps(override(stack, endpoint, **options), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def seed_existing_network(aws: Aws, azs: list[str], cidr: str = "10.30.0.0/16") -> dict:
+    """Create what a config with existing IDs expects to find: a VPC with an internet
+    gateway, one public and one private subnet in each AZ of ``azs``.
+
+    Returns ``{"vpc_id", "public_subnet_ids", "private_subnet_ids"}``.
+    """
+    vpc_id = aws.ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    igw = aws.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    aws.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    base = cidr.split(".")
+    public, private = [], []
+    for i, az in enumerate(azs):
+        for kind, offset, ids in (("public", 0, public), ("private", 100, private)):
+            block = f"{base[0]}.{base[1]}.{offset + i}.0/24"
+            subnet = aws.ec2.create_subnet(VpcId=vpc_id, CidrBlock=block, AvailabilityZone=az)["Subnet"]
+            aws.ec2.create_tags(Resources=[subnet["SubnetId"]], Tags=[{"Key": "tier", "Value": kind}])
+            ids.append(subnet["SubnetId"])
+    return {"vpc_id": vpc_id, "public_subnet_ids": public, "private_subnet_ids": private}
+
+
+def known_amis(aws: Aws, count: int = 2) -> list[str]:
+    """``count`` distinct x86_64 AMI IDs the emulator can launch, from its Amazon Linux
+    public SSM parameters (the same source as the dev example's AMI)."""
+    pages = aws.ssm.get_paginator("get_parameters_by_path").paginate(Path="/aws/service/ami-amazon-linux-latest")
+    params = [p for page in pages for p in page["Parameters"]]
+    ids: list[str] = []
+    for p in sorted(params, key=lambda p: p["Name"]):
+        if p["Name"].endswith("x86_64") and p["Value"] not in ids:
+            ids.append(p["Value"])
+    images = {i["ImageId"] for i in aws.ec2.describe_images(ImageIds=ids)["Images"]}
+    ids = [i for i in ids if i in images]
+    assert len(ids) >= count, f"emulator knows too few Amazon Linux AMIs: {ids}"
+    return ids[:count]
