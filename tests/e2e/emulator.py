@@ -34,7 +34,7 @@ STEP_TIMES: list[list] = []
 #: ELBv2, Auto Scaling, IAM, SSM, STS, CloudWatch Logs) plus the ones the topology is
 #: expected to grow into (alarms, notifications, certificates, keys, an S3 backend).
 #: A service missing here would go to real AWS with dummy keys and fail loudly.
-SERVICES = ("acm", "autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "kms", "logs", "s3", "sns", "ssm", "sts")
+SERVICES = ("acm", "autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "kms", "logs", "s3", "sns", "ssm", "sts", "wafv2")
 
 DUMMY_KEYS = {"access_key": "testing", "secret_key": "testing"}
 
@@ -193,7 +193,15 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         "s3_use_path_style": True,
         "endpoints": [{service: endpoint for service in SERVICES}],
     }
-    return {"provider": {"aws": provider}, "resource": resources}
+    out = {"provider": {"aws": provider}, "resource": resources}
+    backend = stack.get("terraform", {})
+    if "cloud" in backend or set(backend.get("backend", {})) - {"local"}:
+        # State in S3 or HCP Terraform needs those services: the override's backend block
+        # takes precedence over the original backend or cloud block (Terraform override
+        # files), so the emulated stack keeps its state in a local file. The S3 backend
+        # itself round-trips state against moto in tests/test_backends.py.
+        out["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
+    return out
 
 
 def write_override(stack_dir: Path, endpoint: str, **options) -> Path:

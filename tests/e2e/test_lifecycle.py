@@ -220,6 +220,19 @@ class Lifecycle:
         AZs), the ACM certificate and the AMI parameter in the emulator, and point the
         config copy at them. Every other value stays as shipped."""
         if self.cfg.network.create_vpc is not None:
+            # moto pre-populates only the Amazon Linux public parameters: a created-VPC
+            # config reading another one (staging's Deep Learning AMI) reads the
+            # test-owned parameter instead.
+            amis = known_amis(self.aws)
+            self.aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=amis[0], Type="String", DataType="aws:ec2:image")
+
+            def point_amis(data: dict) -> None:
+                for fleet in data["fleets"].values():
+                    param = fleet["launch_template"].get("image_ssm_parameter")
+                    if param and not param.startswith("/aws/service/ami-amazon-linux-latest/"):
+                        fleet["launch_template"]["image_ssm_parameter"] = PROD_AMI_PARAMETER
+
+            self.edit_config(point_amis)
             return
         n = max(len(self.cfg.network.public_subnet_ids), len(self.cfg.network.private_subnet_ids))
         azs = [z["ZoneName"] for z in self.aws.ec2.describe_availability_zones()["AvailabilityZones"]][:n]
@@ -265,7 +278,7 @@ class Lifecycle:
             assert lb["VpcId"] == cfg.network.vpc_id
             assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == set(cfg.network.public_subnet_ids)
         attrs = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
-        assert attrs["idle_timeout.timeout_seconds"] == str(cfg.load_balancer.idle_timeout)
+        assert attrs["idle_timeout.timeout_seconds"] == str(cfg.effective_idle_timeout)
         assert attrs["deletion_protection.enabled"] == str(cfg.deletion_protection).lower()
         assert attrs["routing.http.drop_invalid_header_fields.enabled"] == str(cfg.load_balancer.drop_invalid_header_fields).lower()
         assert attrs["routing.http2.enabled"] == str(cfg.load_balancer.enable_http2).lower()
@@ -307,7 +320,7 @@ class Lifecycle:
                 a.effective_desired_capacity,
             )
             assert group["HealthCheckType"] == a.health_check_type
-            assert group["HealthCheckGracePeriod"] == a.health_check_grace_period
+            assert group["HealthCheckGracePeriod"] == fleet.effective_health_check_grace_period
             assert group["TargetGroupARNs"] == [tg_arn]
             if cfg.network.create_vpc is None:
                 assert set(group["VPCZoneIdentifier"].split(",")) == set(cfg.network.private_subnet_ids)
@@ -362,8 +375,8 @@ class Lifecycle:
             tg["UnhealthyThresholdCount"],
         ) == (hc.interval, hc.timeout, hc.healthy_threshold, hc.unhealthy_threshold)
         attrs = {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(TargetGroupArn=tg_arn)["Attributes"]}
-        assert attrs["deregistration_delay.timeout_seconds"] == str(t.deregistration_delay)
-        assert attrs["slow_start.duration_seconds"] == str(t.slow_start)
+        assert attrs["deregistration_delay.timeout_seconds"] == str(fleet.effective_deregistration_delay)
+        assert attrs["slow_start.duration_seconds"] == str(fleet.effective_slow_start)
         assert attrs["load_balancing.algorithm.type"] == t.load_balancing_algorithm_type
 
     def check_launch_template(self, fleet, template: dict) -> None:
