@@ -9,8 +9,9 @@ guide) and the S3 security best practices:
 - SSE-S3 (``AES256``) default encryption: ALB log delivery supports no other server-side
   encryption (SSE-KMS is rejected).
 - Versioning, all four public access blocks, ACLs disabled (``BucketOwnerEnforced``), a
-  policy that denies any request not made over TLS, EventBridge notifications (free
-  until a rule consumes them; lets a SIEM pipeline react to new log objects).
+  policy that denies any request not made over TLS. No event notifications: a bucket has
+  one notification configuration, and owning it here would undo the one a log pipeline
+  (SIEM ingestion) adds.
 - A lifecycle rule: current objects expire after ``expiration_days``, overwritten or
   deleted versions after ``noncurrent_version_expiration_days``, incomplete multipart
   uploads after 7 days.
@@ -107,7 +108,6 @@ class AccessLogsBucket(Construct):
                 )
             ],
         )
-        aws.s3_bucket_notification.S3BucketNotification(self, "notification", bucket=bucket_id, eventbridge=True)
 
         key_prefix = f"{logs.prefix}/" if logs.prefix else ""
         bucket_arn = self.bucket.arn
