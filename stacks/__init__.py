@@ -10,6 +10,10 @@ One module per AWS concern:
 - ``load_balancer``: the ALB, its listeners and listener rules.
 - ``fleet``: IAM role, launch template and Auto Scaling group per fleet.
 - ``scaling``: target-tracking policies per fleet.
+- ``access_logs``: the S3 bucket for ALB access logs; ``waf``: the WAFv2 web ACL;
+  ``log_encryption``: the KMS key for the stack's log groups; ``secret_access``: read
+  access to a fleet's secret references; ``principals``: their IAM data (no provider).
+- ``secrets``: detection of secret-looking values in configs and user data.
 - ``outputs``: Terraform outputs.
 - ``fleet_stack``: the stack class that wires the constructs from one config.
 - ``synth``: the command line (``python main.py``) with staged, all-or-nothing output.

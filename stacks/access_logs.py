@@ -9,16 +9,17 @@ guide) and the S3 security best practices:
 - SSE-S3 (``AES256``) default encryption: ALB log delivery supports no other server-side
   encryption (SSE-KMS is rejected).
 - Versioning, all four public access blocks, ACLs disabled (``BucketOwnerEnforced``), a
-  policy that denies any request not made over TLS, EventBridge notifications (free
-  until a rule consumes them; lets a SIEM pipeline react to new log objects).
+  policy that denies any request not made over TLS. No event notifications: a bucket has
+  one notification configuration, and owning it here would undo the one a log pipeline
+  (SIEM ingestion) adds.
 - A lifecycle rule: current objects expire after ``expiration_days``, overwritten or
   deleted versions after ``noncurrent_version_expiration_days``, incomplete multipart
   uploads after 7 days.
 - The bucket policy that lets Elastic Load Balancing write ``<prefix>/AWSLogs/<account>/*``:
   regions launched before August 2022 use their regional ELB account as principal,
   newer regions the ``logdelivery.elasticloadbalancing.amazonaws.com`` service principal.
-  The table below is the one the ELB guide publishes; it is fixed per region, so the
-  synthesized JSON is deterministic.
+  The table (``stacks/principals.py``) is the one the ELB guide publishes; it is fixed
+  per region, so the synthesized JSON is deterministic.
 """
 
 from __future__ import annotations
@@ -28,50 +29,7 @@ from constructs import Construct
 
 from .aws import aws
 from .config import EnvironmentConfig
-
-#: Elastic Load Balancing account per region, for regions available before August 2022.
-#: Every other region uses :data:`ELB_LOG_DELIVERY_SERVICE`.
-ELB_ACCOUNT_IDS: dict[str, str] = {
-    "af-south-1": "098369216593",
-    "ap-east-1": "754344448648",
-    "ap-northeast-1": "582318560864",
-    "ap-northeast-2": "600734575887",
-    "ap-northeast-3": "383597477331",
-    "ap-south-1": "718504428378",
-    "ap-southeast-1": "114774131450",
-    "ap-southeast-2": "783225319266",
-    "ap-southeast-3": "589379963580",
-    "ca-central-1": "985666609251",
-    "cn-north-1": "638102146993",
-    "cn-northwest-1": "037604701340",
-    "eu-central-1": "054676820928",
-    "eu-north-1": "897822967062",
-    "eu-south-1": "635631232127",
-    "eu-west-1": "156460612806",
-    "eu-west-2": "652711504416",
-    "eu-west-3": "009996457667",
-    "me-south-1": "076674570225",
-    "sa-east-1": "507241528517",
-    "us-east-1": "127311923021",
-    "us-east-2": "033677994240",
-    "us-gov-east-1": "190560391635",
-    "us-gov-west-1": "048591011584",
-    "us-west-1": "027434742980",
-    "us-west-2": "797873946194",
-}
-
-ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
-
-
-def elb_log_principal(region: str, partition: str) -> dict[str, str]:
-    """IAM ``Principal`` that delivers ALB access logs in ``region``: the regional ELB
-    account root (``{"AWS": "arn:<partition>:iam::<id>:root"}``) for regions launched
-    before August 2022, else the log delivery service principal."""
-    account = ELB_ACCOUNT_IDS.get(region)
-    if account is None:
-        return {"Service": ELB_LOG_DELIVERY_SERVICE}
-    return {"AWS": f"arn:{partition}:iam::{account}:root"}
-
+from .principals import elb_log_principal
 
 class AccessLogsBucket(Construct):
     """Creates the access log bucket and its configuration for one environment.
@@ -150,7 +108,6 @@ class AccessLogsBucket(Construct):
                 )
             ],
         )
-        aws.s3_bucket_notification.S3BucketNotification(self, "notification", bucket=bucket_id, eventbridge=True)
 
         key_prefix = f"{logs.prefix}/" if logs.prefix else ""
         bucket_arn = self.bucket.arn

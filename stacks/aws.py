@@ -82,7 +82,6 @@ SUBMODULES: tuple[str, ...] = (
     "kms_key",
     "s3_bucket",
     "s3_bucket_lifecycle_configuration",
-    "s3_bucket_notification",
     "s3_bucket_ownership_controls",
     "s3_bucket_policy",
     "s3_bucket_public_access_block",

@@ -319,7 +319,7 @@ class AccessLogs(StrictModel):
     )
 
 
-#: AWS managed rule groups in the default web ACL, in evaluation order (1,000 of the
+#: AWS managed rule groups in the default web ACL, in evaluation order (975 of the
 #: 1,500 WCUs a web ACL gets without extra charge). Two rules only count by default
 #: because they would block normal inference traffic: the common rule set's
 #: SizeRestrictions_BODY blocks request bodies over 8 KB (prompts are often larger) and

@@ -14,34 +14,11 @@ permission here; for a customer managed key, grant ``kms:Decrypt`` through
 
 from __future__ import annotations
 
-import re
-
 from cdktf import Fn
 from constructs import Construct
 
 from .aws import aws
-
-_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
-
-
-def secret_resources(refs: list[str], *, partition: str, region: str, account_id: str) -> tuple[list[str], list[str]]:
-    """Split references into IAM resource ARNs: ``(ssm_parameter_arns, secret_arns)``.
-
-    SSM names (``/a/b``) become ``arn:<partition>:ssm:<region>:<account>:parameter/a/b``;
-    Secrets Manager ARNs without the 6-character random suffix get ``-??????`` appended,
-    as the Secrets Manager user guide recommends for IAM policies.
-    """
-    ssm, secrets = [], []
-    for ref in refs:
-        if ref.startswith("/"):
-            ssm.append(f"arn:{partition}:ssm:{region}:{account_id}:parameter{ref}")
-        elif ":ssm:" in ref:
-            ssm.append(ref)
-        else:
-            name = ref.split(":secret:", 1)[1]
-            secrets.append(ref if _SECRET_SUFFIX.search(name) else f"{ref}-??????")
-    return ssm, secrets
-
+from .principals import secret_resources
 
 class SecretAccess(Construct):
     """Inline policy ``secret-references`` on ``role_name`` reading ``refs``.

@@ -7,7 +7,8 @@ only those, keeping the other stacks already in the output folder. Output goes t
 All-or-nothing: every config is validated before the provider is even loaded; the stacks
 are synthesized into a staging folder beside the output folder, which replaces the
 output folder only when synthesis succeeded. A failed run leaves earlier output as it
-was. Exit codes: 0 success, 2 invalid config or arguments, 1 unexpected failure.
+was, even when the process is killed (see ``_swap``). Exit codes: 0 success, 2 invalid
+config or arguments, 1 unexpected failure, 130 interrupted.
 """
 
 from __future__ import annotations

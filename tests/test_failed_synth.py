@@ -5,7 +5,8 @@ Config errors are covered in test_bad_configs.py (exit 2 before anything is writ
 Here the real command line runs with a fault injected at a chosen point of synthesis:
 an exception while building the second stack, a "disk full" error after every file was
 written to the staging folder, the process killed (SIGKILL) just before the new output
-is swapped in, and a crash between the two renames of the non-Linux fallback swap. The
+is swapped in, Ctrl-C at the same point, and a crash between the two renames of the
+non-Linux fallback swap. The
 injection wraps one product function in a small driver script; everything else is the
 product's own code path.
 """
@@ -116,6 +117,23 @@ def test_killed_before_swap_keeps_earlier_output(earlier, tmp_path):
     assert read_tree(earlier) == before
     # A killed process cannot clean up: its staging folder stays, hidden and ignored by git.
     assert all(name.startswith(".cdktf.out.staging-") for name in leftovers(earlier))
+
+
+def test_ctrl_c_before_swap_keeps_earlier_output_and_cleans_up(earlier, tmp_path):
+    before = read_tree(earlier)
+    proc = drive("kill-before-swap", earlier, tmp_path)
+    marker = tmp_path / "kill-before-swap.marker"
+    deadline = time.monotonic() + 600
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.exists(), proc.communicate()[1]
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == f"error: interrupted; {earlier} is unchanged"
+    assert "Traceback" not in stderr
+    assert read_tree(earlier) == before
+    assert leftovers(earlier) == [], "an interrupted run removes its staging folder"
 
 
 def test_crash_mid_fallback_swap_is_recovered_by_the_next_run(earlier, tmp_path):

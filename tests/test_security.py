@@ -18,9 +18,8 @@ from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_cla
 from detect_secrets.settings import transient_settings
 from helpers import ROOT
 
-from stacks.access_logs import ELB_ACCOUNT_IDS, ELB_LOG_DELIVERY_SERVICE, elb_log_principal
 from stacks.config import DEFAULT_MANAGED_RULE_GROUPS, ConfigError, parse_config
-from stacks.secret_access import secret_resources
+from stacks.principals import ELB_ACCOUNT_IDS, ELB_LOG_DELIVERY_SERVICE, elb_log_principal, secret_resources
 from stacks.secrets import find_assignments, find_tokens, scan_text
 
 
