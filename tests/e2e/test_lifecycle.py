@@ -135,7 +135,8 @@ class Lifecycle:
         result = terraform([*args], self.stack_dir, self.tf_env)
         assert result.returncode in ok, (
             f"terraform {' '.join(args)} exited {result.returncode}\n"
-            f"{self.diagnostics(result.stdout) or result.stdout[-8000:]}\n{result.stderr[-8000:]}"
+            f"{self.diagnostics(result.stdout) or result.stdout[-8000:]}\n{result.stderr[-8000:]}\n"
+            f"moto server at {self.server.endpoint}: {self.server.status()}"
         )
         return result
 
