@@ -89,6 +89,14 @@ class MotoServer:
                     raise RuntimeError(f"moto server did not answer in {self.timeout} s:\n{self.log()}")
                 time.sleep(0.2)
 
+    def status(self) -> str:
+        """``running``, or how the server process ended (for failure messages: a
+        server killed from outside shows up as ``exited with -15``)."""
+        if self.process is None:
+            return "not started"
+        code = self.process.poll()
+        return "running" if code is None else f"exited with {code}"
+
     def log(self) -> str:
         """The server's output so far (its request log), for failure messages."""
         try:

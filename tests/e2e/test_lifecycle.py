@@ -13,17 +13,20 @@ then ``terraform`` in ``cdktf.out/stacks/<name>``):
 3. a second plan reports no changes;
 4. a target group port change replaces the target group and applies without
    ``ResourceInUse``; the listener, ASG and scaling policy use the new group, the old
-   one is gone;
+   one is gone (prod also turns ALB deletion protection off here, see step 7);
 5. a new AMI updates the launch template and the ASG in place (no replacement) and
    applies; dev pins another AMI in its config, prod's SSM parameter gets a new value;
 6. a ``desired_capacity``-only change, with a scaling policy owning the capacity,
    plans no change;
-7. ``destroy`` (prod first turns deletion protection off through its config, as a user
-   must) leaves no load balancer, target group, ASG, launch template, scaling policy,
+7. ``destroy`` leaves no load balancer, target group, ASG, launch template, scaling policy,
    instance, role, instance profile or security group behind (dev: nor its VPC, NAT
    gateway, Elastic IP or flow log group), and keeps what the stack does not own.
+   AWS refuses to delete a protected ALB (moto does not check), so prod turns the
+   protection off through its config, as a user must; that ALB update costs a fixed
+   30 s wait in the provider, so it rides along with step 4's apply instead of taking
+   a synth, plan and apply of its own before the destroy.
 
-Steps 4, 5 and the deletion protection change plan and apply in one ``terraform
+Steps 4 and 5 plan and apply in one ``terraform
 apply`` run (its JSON output lists the planned actions, checked afterwards): one
 provider start less per step. The two examples run concurrently, each with its own
 moto server, so one's CPU work overlaps the other's waits (an ALB takes about 60 s to
@@ -132,7 +135,8 @@ class Lifecycle:
         result = terraform([*args], self.stack_dir, self.tf_env)
         assert result.returncode in ok, (
             f"terraform {' '.join(args)} exited {result.returncode}\n"
-            f"{self.diagnostics(result.stdout) or result.stdout[-8000:]}\n{result.stderr[-8000:]}"
+            f"{self.diagnostics(result.stdout) or result.stdout[-8000:]}\n{result.stderr[-8000:]}\n"
+            f"moto server at {self.server.endpoint}: {self.server.status()}"
         )
         return result
 
@@ -208,9 +212,6 @@ class Lifecycle:
             self.change_ami()
         with self.step("6 desired_capacity change"):
             self.change_desired_capacity()
-        if self.cfg.deletion_protection:
-            with self.step("7 deletion protection off"):
-                self.disable_deletion_protection()
         with self.step("7 destroy"):
             self.destroy()
 
@@ -436,9 +437,12 @@ class Lifecycle:
         old_port = self.cfg.fleets[fleet_name].port
         old_tg = self.deployed[f"{fleet_name}_target_group_arn"]
         new_port = old_port + 80
+        unprotect = self.cfg.deletion_protection
 
         def set_port(data):
             data["fleets"][fleet_name].setdefault("target_group", {})["port"] = new_port
+            if unprotect:  # for step 7 (see the module docstring)
+                data["load_balancer"]["enable_deletion_protection"] = False
 
         self.edit_config(set_port)
         self.synth()
@@ -454,8 +458,10 @@ class Lifecycle:
             assert changes.get(addr) == "replace", changes
         for addr in self.addresses("aws_autoscaling_policy"):
             assert changes.get(addr) == "update", changes
-        for addr in self.addresses("aws_autoscaling_group") + self.addresses("aws_lb") + self.addresses("aws_launch_template"):
+        for addr in self.addresses("aws_autoscaling_group") + self.addresses("aws_launch_template"):
             assert changes.get(addr) in (None, "update"), changes
+        for addr in self.addresses("aws_lb"):
+            assert changes.get(addr) == ("update" if unprotect else None), changes
 
         out = self.outputs()
         new_tg = out[f"{fleet_name}_target_group_arn"]
@@ -475,6 +481,8 @@ class Lifecycle:
         fleet = self.cfg.fleets[fleet_name]
         self.check_target_group(fleet, new_tg, tg["VpcId"])
         self.check_scaling_policies(fleet_name, fleet, group_name, out["alb_arn"], new_tg)
+        attrs = elb.describe_load_balancer_attributes(LoadBalancerArn=out["alb_arn"])["Attributes"]
+        assert {a["Key"]: a["Value"] for a in attrs}["deletion_protection.enabled"] == "false"
         self.deployed = out
 
     # Step 5 -------------------------------------------------------------------------
@@ -553,20 +561,6 @@ class Lifecycle:
             assert g["DesiredCapacity"] == old[fleet_name]
 
     # Step 7 -------------------------------------------------------------------------
-    def disable_deletion_protection(self) -> None:
-        """AWS refuses to delete a protected load balancer (moto does not check): turn
-        the protection off through the config first, as a user must."""
-
-        def off(data):
-            data["load_balancer"]["enable_deletion_protection"] = False
-
-        self.edit_config(off)
-        self.synth()
-        changes = self.plan_and_apply()
-        assert changes == {a: "update" for a in self.addresses("aws_lb")}, changes
-        attrs = self.aws.elbv2.describe_load_balancer_attributes(LoadBalancerArn=self.deployed["alb_arn"])["Attributes"]
-        assert {a["Key"]: a["Value"] for a in attrs}["deletion_protection.enabled"] == "false"
-
     def destroy(self) -> None:
         self.tf("destroy", "-auto-approve", "-no-color", "-input=false")
         aws = self.aws
