@@ -421,7 +421,16 @@ class Lifecycle:
             expected[f"{fleet_name}-request-count-per-target"] = ("ALBRequestCountPerTarget", label, s.request_count_per_target)
         if s.cpu_utilization is not None:
             expected[f"{fleet_name}-cpu-utilization"] = ("ASGAverageCPUUtilization", None, s.cpu_utilization)
-        assert sorted(policies) == sorted(expected)
+        custom = None
+        if s.custom_metric is not None:
+            custom = f"{fleet_name}-{s.custom_metric.metric_name.replace('_', '-')[:64]}"
+        assert sorted(policies) == sorted([*expected, *([custom] if custom else [])])
+        if custom:
+            tt = policies[custom]["TargetTrackingConfiguration"]
+            spec = tt["CustomizedMetricSpecification"]
+            assert (spec["Namespace"], spec["MetricName"]) == (s.custom_metric.namespace, s.custom_metric.metric_name)
+            assert {"Name": "AutoScalingGroupName", "Value": group_name} in spec["Dimensions"]
+            assert tt["TargetValue"] == s.custom_metric.target_value
         for name, (metric, label, target) in expected.items():
             p = policies[name]
             assert p["PolicyType"] == "TargetTrackingScaling"
