@@ -57,7 +57,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
-        return f"{where}: {self.message}"
+        # One problem, one line: keys and values from the YAML may hold line breaks.
+        text = f"{where}: {self.message}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ConfigError(Exception):

@@ -521,7 +521,7 @@ def test_rejected_documents_exit_2_with_clear_errors(seen, project):
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert re.fullmatch(r"\d+ problem\(s\) found; nothing was synthesized and any earlier output is unchanged\.", lines[-1])
-    assert all(line.startswith("error: rejected/") for line in lines[:-1])
+    assert all(line.startswith("error: rejected/") for line in lines[:-1]), [l for l in lines[:-1] if not l.startswith("error: rejected/")]
     for path in paths:
         name = str(path.relative_to(project))
         mine = [line for line in lines if line.startswith(f"error: {name}: ")]
