@@ -42,6 +42,9 @@ from .secrets import SECRET_WORDS, find_tokens, is_reference, redact, scan_text,
 # --------------------------------------------------------------------------------------
 
 
+_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode() for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one config file.
@@ -59,7 +62,9 @@ class Problem:
         where = f"{self.file}: {self.field}" if self.field else self.file
         # One problem, one line: keys and values from the YAML may hold line breaks.
         text = f"{where}: {self.message}"
-        return text.replace("\r", "\\r").replace("\n", "\\n")
+        # Every character str.splitlines() breaks on (\n, \r, \x0b, \x0c, \x1c-\x1e,
+        # \x85, \u2028, \u2029) is shown escaped.
+        return text.translate(_LINE_BREAKS)
 
 
 class ConfigError(Exception):
