@@ -23,6 +23,7 @@ the synthesized batch covers the rarer combinations whatever hypothesis generate
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import shutil
@@ -528,7 +529,5 @@ def test_rejected_documents_exit_2_with_clear_errors(seen, project):
         # The command line reports exactly what the loader finds, one line per problem.
         with pytest.raises(ConfigError) as exc:
             load_config(path)
-        assert mine == [
-            f"error: {name}: {p.field}: {p.message}" if p.field else f"error: {name}: {p.message}"
-            for p in exc.value.problems
-        ]
+        # Same text as str(Problem) (which escapes line breaks), with the path as given.
+        assert mine == [f"error: {dataclasses.replace(p, file=name)}" for p in exc.value.problems]
