@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .config import CloudBackend, ConfigError, EnvironmentConfig
-from .synth import DEFAULT_OUTDIR, discover, load_all
+from .synth import DEFAULT_OUTDIR, discover, load_all, print_problems
 
 ATLANTIS_FILE = "atlantis.yaml"
 #: Written next to the stacks by ``make atlantis-synth``: the commit they come from.
@@ -171,9 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         configs = load_all(discover())
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return print_problems(exc, "nothing was written.")
     text = render(configs)
     out = Path(args.output)
     current = out.read_text(encoding="utf-8") if out.is_file() else None

@@ -573,8 +573,18 @@ class InstanceOverride(StrictModel):
     weighted_capacity: int | None = Field(None, ge=1, le=999)
 
 
-class MixedInstancesPolicy(StrictModel):
-    """Spot/on-demand mix (``aws_autoscaling_group.mixed_instances_policy``)."""
+#: ``spot_allocation_strategy`` values AWS accepts (``instances_distribution``).
+SpotAllocationStrategy = Literal[
+    "price-capacity-optimized",
+    "capacity-optimized",
+    "capacity-optimized-prioritized",
+    "lowest-price",
+]
+
+
+class InstanceTypeChoice(StrictModel):
+    """The instance types a group with a mixed instances policy launches (the
+    policy's ``launch_template.override`` blocks)."""
 
     instance_types: list[InstanceType | InstanceOverride] = Field(
         ...,
@@ -583,17 +593,6 @@ class MixedInstancesPolicy(StrictModel):
         description="Instance types to diversify over, for example [g5.xlarge, g6.xlarge]; "
         "an entry may be {instance_type, weighted_capacity}.",
     )
-    on_demand_base_capacity: int = Field(1, ge=0, description="On-demand instances kept first.")
-    on_demand_percentage_above_base_capacity: Percent = Field(
-        0, description="Percent of capacity above the base that is on-demand (rest spot)."
-    )
-    spot_allocation_strategy: Literal[
-        "price-capacity-optimized",
-        "capacity-optimized",
-        "capacity-optimized-prioritized",
-        "lowest-price",
-    ] = "price-capacity-optimized"
-    on_demand_allocation_strategy: Literal["prioritized", "lowest-price"] = "prioritized"
 
     def overrides(self) -> list[InstanceOverride]:
         """The instance types as overrides, in the order given."""
@@ -601,6 +600,17 @@ class MixedInstancesPolicy(StrictModel):
             t if isinstance(t, InstanceOverride) else InstanceOverride(instance_type=t)
             for t in self.instance_types
         ]
+
+
+class MixedInstancesPolicy(InstanceTypeChoice):
+    """Spot/on-demand mix (``aws_autoscaling_group.mixed_instances_policy``)."""
+
+    on_demand_base_capacity: int = Field(1, ge=0, description="On-demand instances kept first.")
+    on_demand_percentage_above_base_capacity: Percent = Field(
+        0, description="Percent of capacity above the base that is on-demand (rest spot)."
+    )
+    spot_allocation_strategy: SpotAllocationStrategy = "price-capacity-optimized"
+    on_demand_allocation_strategy: Literal["prioritized", "lowest-price"] = "prioritized"
 
 
 class InstanceRefresh(StrictModel):
@@ -676,7 +686,7 @@ class LifecycleHooks(StrictModel):
     termination: TerminationHook | None = None
 
 
-class SpotAutoscalingGroup(StrictModel):
+class SpotAutoscalingGroup(InstanceTypeChoice):
     """A second, spot-only Auto Scaling group of the same fleet, registered in the same
     target group with the same launch template. Lets the main group stay on-demand with
     a warm pool (AWS forbids warm pools on groups with spot) while spot capacity scales
@@ -685,21 +695,8 @@ class SpotAutoscalingGroup(StrictModel):
     min_size: int = Field(0, ge=0, le=10000)
     max_size: int = Field(..., ge=1, le=10000)
     desired_capacity: int | None = Field(None, ge=0, le=10000, description="Default: min_size.")
-    instance_types: list[InstanceType | InstanceOverride] = Field(..., min_length=1, max_length=40)
-    spot_allocation_strategy: Literal[
-        "price-capacity-optimized",
-        "capacity-optimized",
-        "capacity-optimized-prioritized",
-        "lowest-price",
-    ] = "price-capacity-optimized"
+    spot_allocation_strategy: SpotAllocationStrategy = "price-capacity-optimized"
     capacity_rebalance: bool = True
-
-    def overrides(self) -> list[InstanceOverride]:
-        """The instance types as overrides, in the order given."""
-        return [
-            t if isinstance(t, InstanceOverride) else InstanceOverride(instance_type=t)
-            for t in self.instance_types
-        ]
 
     @property
     def effective_desired_capacity(self) -> int:

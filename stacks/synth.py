@@ -57,6 +57,17 @@ def load_all(paths: list[Path | str]) -> list[tuple[Path, EnvironmentConfig]]:
     return loaded
 
 
+def print_problems(exc: ConfigError, outcome: str) -> int:
+    """Print one ``error: <file>: <field>: <message>`` line per problem of ``exc`` to
+    stderr, then ``N problem(s) found; <outcome>`` (``outcome`` says what the command
+    did not do, for example ``nothing was written.``). Returns 2, the exit code for
+    invalid configs, so a command can ``return print_problems(...)``."""
+    for problem in exc.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"{len(exc.problems)} problem(s) found; {outcome}", file=sys.stderr)
+    return 2
+
+
 #: What synthesis writes in a stack folder; everything else there (``.terraform/``,
 #: ``.terraform.lock.hcl``, local state, plan files, ``*_override.tf.json``) was added by
 #: Terraform or the user and survives re-synthesis.
@@ -250,14 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         configs = load_all(paths)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(
-            f"{len(exc.problems)} problem(s) found; nothing was synthesized and any earlier "
-            "output is unchanged.",
-            file=sys.stderr,
-        )
-        return 2
+        return print_problems(exc, "nothing was synthesized and any earlier output is unchanged.")
     for path, cfg in configs:
         for field, message in advisories(cfg):
             print(f"warning: {path}: {field}: {message}", file=sys.stderr)

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from .config import CloudBackend, ConfigError, EnvironmentConfig
-from .synth import discover, load_all
+from .synth import discover, load_all, print_problems
 
 EXPORT_ROOT = Path("terraform")
 STACK_FILE = "cdk.tf.json"
@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         configs = load_all(discover())
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return print_problems(exc, "nothing was exported.")
     names = cloud_stacks(configs)
     root = Path(args.root)
     with tempfile.TemporaryDirectory(prefix="tfc-export-") as tmp:

@@ -94,3 +94,16 @@ def copy_project(dest: Path) -> Path:
     for name in ("stacks", "config", "user_data"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
+
+
+def resources(stack: dict, rtype: str) -> dict:
+    """The resources of type ``rtype`` in a parsed ``cdk.tf.json``, by name ({} if none)."""
+    return stack.get("resource", {}).get(rtype, {})
+
+
+def only(stack: dict, rtype: str) -> dict:
+    """The one resource of type ``rtype`` in ``stack``; fails the test if there are
+    none or several."""
+    found = resources(stack, rtype)
+    assert len(found) == 1, f"expected one {rtype}, got {list(found)}"
+    return next(iter(found.values()))

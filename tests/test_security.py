@@ -16,21 +16,11 @@ import yaml
 from detect_secrets import SecretsCollection
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.settings import transient_settings
-from helpers import ROOT
+from helpers import ROOT, only, resources
 
 from stacks.config import DEFAULT_MANAGED_RULE_GROUPS, ConfigError, parse_config
 from stacks.principals import ELB_ACCOUNT_IDS, ELB_LOG_DELIVERY_SERVICE, elb_log_principal, secret_resources
 from stacks.secrets import find_assignments, find_tokens, scan_text
-
-
-def resources(stack: dict, rtype: str) -> dict:
-    return stack.get("resource", {}).get(rtype, {})
-
-
-def only(stack: dict, rtype: str) -> dict:
-    found = resources(stack, rtype)
-    assert len(found) == 1, f"expected one {rtype}, got {list(found)}"
-    return next(iter(found.values()))
 
 
 # Access logs ------------------------------------------------------------------------

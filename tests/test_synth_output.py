@@ -7,17 +7,7 @@ import json
 import re
 
 import pytest
-from helpers import EXAMPLES, ROOT, read_tree
-
-
-def resources(stack: dict, rtype: str) -> dict:
-    return stack.get("resource", {}).get(rtype, {})
-
-
-def only(stack: dict, rtype: str) -> dict:
-    found = resources(stack, rtype)
-    assert len(found) == 1, f"expected one {rtype}, got {list(found)}"
-    return next(iter(found.values()))
+from helpers import EXAMPLES, ROOT, only, read_tree, resources
 
 
 def test_one_stack_per_example(stacks):

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from ..config import ConfigError
-from ..synth import discover, load_all
+from ..synth import discover, load_all, print_problems
 from .figures import analyze_stack
 from .objectives import check_objectives
 from .render import render_markdown_summary, render_text
@@ -111,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}: run `make synth` first (or pass --outdir)", file=sys.stderr)
         return 2
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} config problem(s); no report written.", file=sys.stderr)
-        return 2
+        return print_problems(exc, "no report written.")
     except ValueError as exc:
         print(f"error: {exc}; run `make synth` again. No report written.", file=sys.stderr)
         return 2
