@@ -36,6 +36,8 @@ from pydantic import (
 )
 
 from .secrets import SECRET_WORDS, find_tokens, is_reference, redact, scan_text, shown
+from .user_data import fleet_variables
+from .user_data import render as render_user_data
 
 # --------------------------------------------------------------------------------------
 # Errors
@@ -2074,7 +2076,8 @@ def file_problems(cfg: EnvironmentConfig, file: str, base: Path) -> list[Problem
         ud = fleet.launch_template.user_data_file
         if ud is not None:
             field = f"fleets.{name}.launch_template.user_data_file"
-            problems.extend(Problem(file, field, m) for m in _user_data_problems(base / ud, ud))
+            variables = fleet_variables(cfg, name, fleet)
+            problems.extend(Problem(file, field, m) for m in _user_data_problems(base / ud, ud, variables))
     return problems
 
 
@@ -2082,9 +2085,10 @@ def file_problems(cfg: EnvironmentConfig, file: str, base: Path) -> list[Problem
 USER_DATA_MAX_BYTES = 16384
 
 
-def _user_data_problems(path: Path, shown_as: str) -> list[str]:
+def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str]) -> list[str]:
     """Problems with one user data script: missing, unreadable, not UTF-8, over the EC2
-    16 KB limit, or containing secret-looking text (reported by line, never echoed)."""
+    16 KB limit once the ``FLEET_*`` lines (``variables``, see stacks/user_data.py) are
+    added, or containing secret-looking text (reported by line, never echoed)."""
     if not path.is_file():
         return [f"{shown(shown_as)} does not exist (paths are relative to the config file's folder)"]
     try:
@@ -2092,14 +2096,18 @@ def _user_data_problems(path: Path, shown_as: str) -> list[str]:
     except OSError as exc:
         return [f"{shown(shown_as)} cannot be read: {exc.strerror}"]
     problems = []
-    if len(raw) > USER_DATA_MAX_BYTES:
-        problems.append(
-            f"{shown(shown_as)} is {len(raw)} bytes; EC2 accepts at most {USER_DATA_MAX_BYTES} "
-            "bytes of user data (fetch larger scripts from S3 at boot)"
-        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    size = len(raw) if text is None else len(render_user_data(text, variables).encode("utf-8"))
+    if size > USER_DATA_MAX_BYTES:
+        added = f" with the {size - len(raw)} bytes of FLEET_* lines added" if size > len(raw) else ""
+        problems.append(
+            f"{shown(shown_as)} is {size} bytes{added}; EC2 accepts at most {USER_DATA_MAX_BYTES} "
+            "bytes of user data (fetch larger scripts from S3 at boot)"
+        )
+    if text is None:
         return [*problems, f"{shown(shown_as)} is not UTF-8 text"]
     for finding in scan_text(text):
         problems.append(
@@ -2109,14 +2117,6 @@ def _user_data_problems(path: Path, shown_as: str) -> list[str]:
             "SSM (launch_template.secret_references) instead"
         )
     return problems
-
-
-def user_data(cfg_path: str | Path, fleet: Fleet) -> str | None:
-    """Return the fleet's user data script text, or None when none is configured."""
-    ud = fleet.launch_template.user_data_file
-    if ud is None:
-        return None
-    return (Path(cfg_path).parent / ud).read_text(encoding="utf-8")
 
 
 def json_schema() -> dict:

@@ -31,6 +31,7 @@ from constructs import Construct
 
 from .aws import aws
 from .config import EnvironmentConfig, Fleet
+from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
 
 _ASSUME_EC2 = json.dumps(
     {
@@ -55,9 +56,6 @@ GROUP_METRICS = [
     "GroupTotalInstances",
 ]
 
-#: Lifecycle hook names; user data completes ``LAUNCH_HOOK`` when the model is ready.
-LAUNCH_HOOK = "model-ready"
-TERMINATION_HOOK = "drain"
 
 
 class FleetGroup(Construct):

@@ -11,7 +11,7 @@ from constructs import Construct
 from .access_logs import AccessLogsBucket
 from .aws import aws
 from .backend import add_backend
-from .config import EnvironmentConfig, user_data
+from .config import EnvironmentConfig
 from .alarms import Alarms
 from .fleet import FleetGroup
 from .load_balancer import LoadBalancer
@@ -22,6 +22,7 @@ from .scaling import Scaling, has_policies
 from .secret_access import SecretAccess
 from .security_groups import SecurityGroups
 from .target_group import TargetGroup
+from .user_data import fleet_user_data
 from .waf import WebAcl
 
 #: Tag every taggable resource gets (through the provider's default_tags).
@@ -91,7 +92,7 @@ class FleetStack(TerraformStack):
                 subnet_ids=network.private_subnet_ids,
                 security_group_id=sgs.instances[name].id,
                 target_group_arn=target_groups[name].arn,
-                user_data=user_data(config_path, fleet),
+                user_data=fleet_user_data(cfg, config_path, name, fleet),
                 partition=partition,
                 scaled=has_policies(fleet),
                 preconditions=network.asg_subnet_az_checks,

@@ -124,7 +124,14 @@ def test_launch_template(stacks, name):
     assert {t["resource_type"] for t in lt["tag_specifications"]} == {"instance", "volume"}
     assert "instance_market_options" not in lt, "spot belongs in the mixed instances policy"
     assert lt["image_id"].startswith("${data.aws_ssm_parameter.")
-    assert base64.b64decode(lt["user_data"]).decode() == (ROOT / "user_data" / "vllm.sh").read_text()
+    script = (ROOT / "user_data" / "vllm.sh").read_text()
+    first, rest = script.split("\n", 1)
+    user_data = base64.b64decode(lt["user_data"]).decode()
+    # The script, with the fleet's values exported right after its #! line.
+    assert user_data.startswith(first + "\n") and user_data.endswith("\n" + rest)
+    assert "\nexport FLEET_PORT=8000\n" in user_data
+    assert "\nexport FLEET_HEALTH_CHECK_PATH=/health\n" in user_data
+    assert f"\nexport FLEET_ENVIRONMENT={name}\n" in user_data
     assert lt["iam_instance_profile"]["arn"].startswith("${aws_iam_instance_profile.")
     attach = resources(stacks[name], "aws_iam_role_policy_attachment")
     assert any("AmazonSSMManagedInstanceCore" in a["policy_arn"] for a in attach.values())

@@ -7,9 +7,11 @@
 # after their first boot and started again on scale-out.
 set -euo pipefail
 
+# The generator sets FLEET_PORT (the target group's port) and FLEET_LAUNCH_HOOK (the
+# fleet's launch lifecycle hook, empty without one) above this line (stacks/user_data.py).
 MODEL="${MODEL:-Qwen/Qwen2.5-7B-Instruct}"
-PORT=8000                    # the target group's port (preset vllm)
-LAUNCH_HOOK=model-ready      # the fleet's launch lifecycle hook (stacks/fleet.py)
+PORT="${FLEET_PORT:-8000}"
+LAUNCH_HOOK="${FLEET_LAUNCH_HOOK-model-ready}"
 
 # 1. CloudWatch agent: publish GPU utilization per Auto Scaling group, the metric the
 #    fleet's custom target-tracking policy scales on (CWAgent/nvidia_smi_utilization_gpu).
@@ -36,6 +38,7 @@ docker run -d --restart=always --gpus all --ipc=host -p "${PORT}:8000" \
 
 # 3. On every boot: wait until the model answers /health, then complete the launch
 #    hook so Auto Scaling puts the instance in service (or back in the warm pool).
+[ -n "${LAUNCH_HOOK}" ] || exit 0   # no launch hook: Auto Scaling does not wait
 cat > /usr/local/bin/complete-launch-hook <<SCRIPT
 #!/bin/bash
 set -euo pipefail

@@ -50,6 +50,7 @@ from emulator import STEP_TIMES, Aws, MotoServer, known_amis, seed_existing_netw
 from helpers import EXAMPLES, copy_project, run_main, terraform, terraform_env
 
 from stacks.config import EnvironmentConfig, load_config
+from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK
 from stacks.scaling import has_policies
 
 pytestmark = pytest.mark.e2e
@@ -360,6 +361,129 @@ class Lifecycle:
                 assert i["LaunchTemplate"]["LaunchTemplateId"] == template["LaunchTemplateId"]
             self.check_registered(tg_arn, instances, fleet.port)
             self.check_scaling_policies(fleet_name, fleet, group_name, out["alb_arn"], tg_arn)
+            self.check_group_features(fleet_name, fleet, group, tg_arn, out)
+        self.check_listener_rules(serving["ListenerArn"], out)
+        self.check_alarms(out)
+
+    def check_group_features(self, fleet_name: str, fleet, group: dict, tg_arn: str, out: dict) -> None:
+        """Warm pool, lifecycle hooks, scheduled actions and the spot group of one fleet
+        are as configured, and absent when not configured."""
+        asg = self.aws.autoscaling
+        name = group["AutoScalingGroupName"]
+        wp = fleet.autoscaling_group.warm_pool
+        pool = asg.describe_warm_pool(AutoScalingGroupName=name).get("WarmPoolConfiguration")
+        if wp is None:
+            assert not pool, pool
+        else:
+            assert pool["PoolState"] == wp.pool_state
+            assert pool["MinSize"] == wp.min_size
+            assert pool["InstanceReusePolicy"] == {"ReuseOnScaleIn": wp.reuse_on_scale_in}
+
+        expected_hooks = {}
+        if fleet.lifecycle_hooks.launch is not None:
+            expected_hooks[LAUNCH_HOOK] = (
+                "autoscaling:EC2_INSTANCE_LAUNCHING",
+                fleet.effective_launch_heartbeat,
+                fleet.lifecycle_hooks.launch.default_result,
+            )
+        if fleet.lifecycle_hooks.termination is not None:
+            expected_hooks[TERMINATION_HOOK] = (
+                "autoscaling:EC2_INSTANCE_TERMINATING",
+                fleet.effective_termination_heartbeat,
+                fleet.lifecycle_hooks.termination.default_result,
+            )
+
+        def hooks_of(group_name: str) -> dict:
+            return {
+                h["LifecycleHookName"]: (h["LifecycleTransition"], h["HeartbeatTimeout"], h["DefaultResult"])
+                for h in asg.describe_lifecycle_hooks(AutoScalingGroupName=group_name)["LifecycleHooks"]
+            }
+
+        assert hooks_of(name) == expected_hooks
+
+        actions = {
+            a["ScheduledActionName"]: a
+            for a in asg.describe_scheduled_actions(AutoScalingGroupName=name)["ScheduledUpdateGroupActions"]
+        }
+        assert sorted(actions) == sorted(f"{fleet_name}-{n}" for n in fleet.scaling.scheduled_actions)
+        for n, want in fleet.scaling.scheduled_actions.items():
+            got = actions[f"{fleet_name}-{n}"]
+            assert (got["Recurrence"], got["TimeZone"]) == (want.recurrence, want.time_zone)
+            if want.min_size is not None:
+                assert got["MinSize"] == want.min_size
+
+        spot = fleet.spot_autoscaling_group
+        spot_name = out.get(f"{fleet_name}_spot_autoscaling_group_name")
+        if spot is None:
+            assert spot_name is None
+            return
+        assert spot_name == f"{self.cfg.name}-{fleet_name}-spot"
+        [g] = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[spot_name])["AutoScalingGroups"]
+        assert (g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (
+            spot.min_size,
+            spot.max_size,
+            spot.effective_desired_capacity,
+        )
+        assert g["TargetGroupARNs"] == [tg_arn], "the spot group serves behind the fleet's target group"
+        assert g["HealthCheckType"] == fleet.autoscaling_group.health_check_type
+        assert not asg.describe_warm_pool(AutoScalingGroupName=spot_name).get("WarmPoolConfiguration")
+        if spot.effective_desired_capacity > 0:
+            policy = g["MixedInstancesPolicy"]
+            assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == [
+                o.instance_type for o in spot.overrides()
+            ]
+            dist = policy["InstancesDistribution"]
+            assert (dist["OnDemandBaseCapacity"], dist["OnDemandPercentageAboveBaseCapacity"]) == (0, 0)
+        # else: moto gap, named: a group created with desired capacity 0 comes back
+        # without its mixed instances policy (see emulator.override); the synthesized
+        # policy is checked in tests/test_ai_features.py.
+        self.check_scaling_policies(fleet_name, fleet, spot_name, out["alb_arn"], tg_arn, prefix=f"{fleet_name}-spot")
+        assert hooks_of(spot_name) == expected_hooks, "the spot group passes through the same hooks"
+
+    def check_listener_rules(self, listener_arn: str, out: dict) -> None:
+        """Each non-default fleet has its rule (priority, path and host conditions,
+        forward to its target group) on the serving listener, and nothing else does."""
+        rules = {
+            r["Priority"]: r
+            for r in self.aws.elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+            if not r["IsDefault"]
+        }
+        expected = {
+            str(f.listener_rule.priority): (n, f.listener_rule)
+            for n, f in self.cfg.fleets.items()
+            if f.listener_rule is not None
+        }
+        assert sorted(rules) == sorted(expected)
+        for priority, (fleet_name, want) in expected.items():
+            rule = rules[priority]
+            conditions = {c["Field"]: sorted(c["Values"]) for c in rule["Conditions"]}
+            wanted = {}
+            if want.path_patterns:
+                wanted["path-pattern"] = sorted(want.path_patterns)
+            if want.host_headers:
+                wanted["host-header"] = sorted(want.host_headers)
+            assert conditions == wanted
+            [action] = rule["Actions"]
+            assert forward_target(action) == out[f"{fleet_name}_target_group_arn"]
+
+    def check_alarms(self, out: dict) -> None:
+        """Three alarms per fleet (unhealthy hosts, target 5XX, p99 response time) on the
+        fleet's target group, notifying the alarm topic; none when alarms are off."""
+        described = self.aws.cloudwatch.describe_alarms(AlarmNamePrefix=f"{self.cfg.name}-")["MetricAlarms"]
+        alarms = {a["AlarmName"]: a for a in described}
+        if not self.cfg.alarms.enabled:
+            assert alarms == {}
+            return
+        keys = ("unhealthy-hosts", "target-5xx", "p99-response-time")
+        assert sorted(alarms) == sorted(f"{self.cfg.name}-{f}-{k}" for f in self.cfg.fleets for k in keys)
+        for fleet_name, fleet in self.cfg.fleets.items():
+            tg_suffix = out[f"{fleet_name}_target_group_arn"].split(":")[-1]
+            for key in keys:
+                a = alarms[f"{self.cfg.name}-{fleet_name}-{key}"]
+                assert a["Namespace"] == "AWS/ApplicationELB"
+                assert {"Name": "TargetGroup", "Value": tg_suffix} in a["Dimensions"]
+                assert a["AlarmActions"] == [out["alarm_topic_arn"]] == a["OKActions"]
+            assert alarms[f"{self.cfg.name}-{fleet_name}-target-5xx"]["Threshold"] == fleet.alarms.target_5xx_count
 
     def check_target_group(self, fleet, tg_arn: str, vpc_id: str) -> None:
         elb = self.aws.elbv2
@@ -416,7 +540,10 @@ class Lifecycle:
         assert sorted(t["Target"]["Id"] for t in targets) == sorted(instances)
         assert {t["Target"]["Port"] for t in targets} == {port}
 
-    def check_scaling_policies(self, fleet_name, fleet, group_name, alb_arn, tg_arn) -> None:
+    def check_scaling_policies(self, fleet_name, fleet, group_name, alb_arn, tg_arn, prefix: str | None = None) -> None:
+        """The group's target tracking policies, named ``<prefix>-<policy>`` (prefix: the
+        fleet name, or ``<fleet>-spot`` for its spot group)."""
+        prefix = prefix or fleet_name
         policies = {
             p["PolicyName"]: p
             for p in self.aws.autoscaling.describe_policies(AutoScalingGroupName=group_name)["ScalingPolicies"]
@@ -425,12 +552,12 @@ class Lifecycle:
         expected = {}
         if s.request_count_per_target is not None:
             label = f"{alb_arn.split(':loadbalancer/')[1]}/{tg_arn.split(':')[-1]}"
-            expected[f"{fleet_name}-request-count-per-target"] = ("ALBRequestCountPerTarget", label, s.request_count_per_target)
+            expected[f"{prefix}-request-count-per-target"] = ("ALBRequestCountPerTarget", label, s.request_count_per_target)
         if s.cpu_utilization is not None:
-            expected[f"{fleet_name}-cpu-utilization"] = ("ASGAverageCPUUtilization", None, s.cpu_utilization)
+            expected[f"{prefix}-cpu-utilization"] = ("ASGAverageCPUUtilization", None, s.cpu_utilization)
         custom = None
         if s.custom_metric is not None:
-            custom = f"{fleet_name}-{s.custom_metric.metric_name.replace('_', '-')[:64]}"
+            custom = f"{prefix}-{s.custom_metric.metric_name.replace('_', '-')[:64]}"
         assert sorted(policies) == sorted([*expected, *([custom] if custom else [])])
         if custom:
             tt = policies[custom]["TargetTrackingConfiguration"]
@@ -461,6 +588,7 @@ class Lifecycle:
                 data["load_balancer"]["enable_deletion_protection"] = False
 
         self.edit_config(set_port)
+        before = self.stack
         self.synth()
         # The scaling policy's resource label names the target group, so this plan
         # updates the policy: let it drop moto's invented predictive block too (moto
@@ -470,14 +598,7 @@ class Lifecycle:
         # DuplicateTargetGroupName (a fixed name) fails this apply.
         changes = self.plan_and_apply()
         write_override(self.stack_dir, self.server.endpoint)
-        for addr in self.addresses("aws_lb_target_group"):
-            assert changes.get(addr) == "replace", changes
-        for addr in self.addresses("aws_autoscaling_policy"):
-            assert changes.get(addr) == "update", changes
-        for addr in self.addresses("aws_autoscaling_group") + self.addresses("aws_launch_template"):
-            assert changes.get(addr) in (None, "update"), changes
-        for addr in self.addresses("aws_lb"):
-            assert changes.get(addr) == ("update" if unprotect else None), changes
+        self.check_port_change_plan(before, fleet_name, changes)
 
         out = self.outputs()
         new_tg = out[f"{fleet_name}_target_group_arn"]
@@ -494,12 +615,46 @@ class Lifecycle:
         [group] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"]
         assert group["TargetGroupARNs"] == [new_tg]
         self.check_registered(new_tg, [i["InstanceId"] for i in group["Instances"]], new_port)
+        spot_name = out.get(f"{fleet_name}_spot_autoscaling_group_name")
+        if spot_name:
+            [spot] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[spot_name])["AutoScalingGroups"]
+            assert spot["TargetGroupARNs"] == [new_tg]
         fleet = self.cfg.fleets[fleet_name]
         self.check_target_group(fleet, new_tg, tg["VpcId"])
         self.check_scaling_policies(fleet_name, fleet, group_name, out["alb_arn"], new_tg)
         attrs = elb.describe_load_balancer_attributes(LoadBalancerArn=out["alb_arn"])["Attributes"]
         assert {a["Key"]: a["Value"] for a in attrs}["deletion_protection.enabled"] == "false"
         self.deployed = out
+
+    def check_port_change_plan(self, before: dict, fleet_name: str, changes: dict[str, str]) -> None:
+        """The port change's plan, from what the re-synthesis changed: the fleet's target
+        group is replaced; every resource that refers to it (listener or rule, its groups,
+        their scaling policies, alarms) and every resource whose synthesized body
+        changed (security group rules on the port; prod's ALB and log bucket, whose
+        deletion protection went off) is updated in place; nothing else changes."""
+        tg_name = f"fleet-{fleet_name}-tg_target_group"
+        tg = f"aws_lb_target_group.{tg_name}"
+        bodies = {
+            f"{rtype}.{name}": (body, before.get("resource", {}).get(rtype, {}).get(name))
+            for rtype, items in self.stack["resource"].items()
+            for name, body in items.items()
+        }
+        refers = {a for a, (body, _) in bodies.items() if f"${{{tg}." in json.dumps(body)}
+        edited = {a for a, (body, old) in bodies.items() if body != old}
+        assert tg in edited, f"{tg} not in {sorted(edited)}"
+        full = json.dumps(changes, indent=1, sort_keys=True)
+        for addr in bodies:
+            if addr == tg:
+                assert changes.get(addr) == "replace", full
+            elif addr in refers or addr in edited:
+                assert changes.get(addr) == "update", f"{addr}:\n{full}"
+            elif addr.startswith("aws_autoscaling_policy."):
+                # moto gap, named: this plan also drops the predictive scaling block moto
+                # invents for every target tracking policy (see emulator.override).
+                assert changes.get(addr) in (None, "update"), f"{addr}:\n{full}"
+            else:
+                assert addr not in changes, f"{addr} changes but neither refers to {tg} nor was edited:\n{full}"
+        assert set(changes) <= set(bodies), full
 
     # Step 5 -------------------------------------------------------------------------
     def launch_template_spec(self, group: dict) -> dict:
@@ -542,7 +697,18 @@ class Lifecycle:
             self.edit_config(pin)
             self.synth()
         changes = self.plan_and_apply()
-        expected = {a: "update" for a in self.addresses("aws_launch_template") + self.addresses("aws_autoscaling_group")}
+        groups = [
+            a
+            for a in self.addresses("aws_autoscaling_group")
+            # moto gap, named: a group created with desired capacity 0 has no mixed
+            # instances policy in moto, so the override ignores the policy and with it
+            # the template version (see emulator.override): no update is planned there.
+            if not (
+                "mixed_instances_policy" in self.stack["resource"]["aws_autoscaling_group"][a.split(".", 1)[1]]
+                and self.stack["resource"]["aws_autoscaling_group"][a.split(".", 1)[1]].get("desired_capacity") == 0
+            )
+        ]
+        expected = {a: "update" for a in self.addresses("aws_launch_template") + groups}
         assert changes == expected, f"an AMI change must update only the launch template and the group in place: {changes}"
         for fleet_name in self.cfg.fleets:
             arn, lt_id, version = before[fleet_name]
@@ -568,8 +734,9 @@ class Lifecycle:
 
         self.edit_config(bump)
         self.synth()
-        for name, group in self.stack["resource"]["aws_autoscaling_group"].items():
-            assert group["desired_capacity"] == old[name.removeprefix("fleet-").removesuffix("_autoscaling_group")] + 1
+        groups = self.stack["resource"]["aws_autoscaling_group"]
+        for name in self.cfg.fleets:
+            assert groups[f"fleet-{name}_autoscaling_group"]["desired_capacity"] == old[name] + 1
         code, changes = self.plan()
         assert code == 0, f"desired_capacity is owned by the scaling policy: {changes}\n{self.human_plan()}"
         for fleet_name in self.cfg.fleets:

@@ -1,0 +1,86 @@
+"""User data of a fleet's launch template: the configured script, with the values the
+load balancer and Auto Scaling expect of the instance set at its top.
+
+A boot script has to agree with the stack on a few values: the port the target group
+sends traffic and health checks to, the health-check path, the names of the lifecycle
+hooks it completes. Hard-coded in the script they drift from the config (change the
+target group port and every instance fails its health checks). So for a shell script
+(first line ``#!`` naming ``sh``, ``bash``, ``dash`` or ``zsh``, directly or through
+``env``) the generator inserts, right after that first line, one ``export`` per value:
+
+- ``FLEET_ENVIRONMENT``: the environment (stack) name;
+- ``FLEET_NAME``: the fleet name;
+- ``FLEET_REGION``: the AWS region;
+- ``FLEET_PORT``: the target group port, where the model server must listen;
+- ``FLEET_HEALTH_CHECK_PATH``: the target group's health-check path;
+- ``FLEET_LAUNCH_HOOK``: the launch lifecycle hook to complete once the model serves,
+  empty without one;
+- ``FLEET_TERMINATION_HOOK``: the termination hook, empty without one.
+
+Values are shell-quoted. Other user data (``#cloud-config``, MIME multi-part, a
+PowerShell script) is passed through unchanged. A change of any value changes the
+user data, so the launch template gets a new version and instance refresh rolls the
+fleet onto it.
+
+EC2 user data: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+#: Lifecycle hook names (``aws_autoscaling_group.initial_lifecycle_hook``); user data
+#: completes ``LAUNCH_HOOK`` when the model is ready.
+LAUNCH_HOOK = "model-ready"
+TERMINATION_HOOK = "drain"
+
+#: A first line that runs the script with a POSIX-style shell.
+_SHELL_SHEBANG = re.compile(r"#![ \t]*(?:/usr)?/bin/(?:env[ \t]+)?(?:ba|da|z)?sh(?:[ \t].*)?")
+
+_MARK = "# Set by the fleet generator from the environment config (stacks/user_data.py):"
+
+
+def fleet_variables(cfg: Any, fleet_name: str, fleet: Any) -> dict[str, str]:
+    """The ``FLEET_*`` variables for fleet ``fleet_name`` (a ``Fleet``) of the
+    environment ``cfg`` (an ``EnvironmentConfig``), in the order they are written."""
+    hooks = fleet.lifecycle_hooks
+    return {
+        "FLEET_ENVIRONMENT": cfg.name,
+        "FLEET_NAME": fleet_name,
+        "FLEET_REGION": cfg.region,
+        "FLEET_PORT": str(fleet.port),
+        "FLEET_HEALTH_CHECK_PATH": fleet.health_check_path,
+        "FLEET_LAUNCH_HOOK": LAUNCH_HOOK if hooks.launch is not None else "",
+        "FLEET_TERMINATION_HOOK": TERMINATION_HOOK if hooks.termination is not None else "",
+    }
+
+
+def is_shell_script(script: str) -> bool:
+    """True when the first line of ``script`` is a ``#!`` line for sh, bash, dash or zsh."""
+    return _SHELL_SHEBANG.fullmatch(script.split("\n", 1)[0].rstrip("\r")) is not None
+
+
+def render(script: str, variables: dict[str, str]) -> str:
+    """``script`` with an ``export NAME=value`` line per variable inserted after its
+    first line when it is a shell script (see :func:`is_shell_script`); any other
+    script unchanged."""
+    if not is_shell_script(script):
+        return script
+    first, _, rest = script.partition("\n")
+    lines = [_MARK, *(f"export {k}={shlex.quote(v)}" for k, v in variables.items())]
+    return "\n".join([first, *lines, rest])
+
+
+def fleet_user_data(cfg: Any, config_path: str | Path, fleet_name: str, fleet: Any) -> str | None:
+    """The user data of fleet ``fleet_name``: its ``user_data_file`` (relative to the
+    folder of ``config_path``) rendered by :func:`render`, or None when none is
+    configured. Raises ``OSError`` or ``UnicodeDecodeError`` for an unreadable file
+    (``load_config`` reports those first)."""
+    ud = fleet.launch_template.user_data_file
+    if ud is None:
+        return None
+    text = (Path(config_path).parent / ud).read_text(encoding="utf-8")
+    return render(text, fleet_variables(cfg, fleet_name, fleet))

@@ -1,0 +1,91 @@
+"""The FLEET_* lines the generator puts at the top of shell user data
+(stacks/user_data.py): where they go, what they hold, and that bash reads back exactly
+the configured values."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from helpers import ROOT, resources
+
+from stacks.config import load_config
+from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK, fleet_user_data, fleet_variables, is_shell_script, render
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["#!/bin/bash", "#!/bin/sh", "#!/bin/bash -ex", "#! /bin/bash", "#!/usr/bin/env bash", "#!/usr/bin/bash",
+     "#!/bin/dash", "#!/bin/zsh", "#!/usr/bin/env sh", "#!/bin/bash\r"],
+)
+def test_shell_scripts_get_the_lines(first):
+    script = f"{first}\necho hi\n"
+    assert is_shell_script(script)
+    out = render(script, {"FLEET_PORT": "8000"})
+    assert out.split("\n")[0] == first
+    assert "\nexport FLEET_PORT=8000\n" in out
+    assert out.endswith("\necho hi\n")
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["#cloud-config\nruncmd: [echo]\n", "#!/usr/bin/env python3\nprint()\n", "<powershell>\n</powershell>\n",
+     "Content-Type: multipart/mixed; boundary=x\n", "#!/bin/bashful\n", "echo no shebang\n", "", "#!/bin/bash"],
+)
+def test_other_user_data_passes_unchanged(script):
+    if script == "#!/bin/bash":  # a shell script of one line: the lines go after it
+        assert render(script, {"A": "b"}) == "#!/bin/bash\n# Set by the fleet generator from the environment config (stacks/user_data.py):\nexport A=b\n"
+        return
+    assert not is_shell_script(script)
+    assert render(script, {"FLEET_PORT": "8000"}) == script
+
+
+def exported(script: str, names: list[str]) -> dict[str, str]:
+    """Run ``script`` with bash up to its end, then print each of ``names``."""
+    probe = script + "\n" + "".join(f'printf "%s\\0" "${{{n}-UNSET}}"\n' for n in names)
+    result = subprocess.run(["bash", "-c", probe], capture_output=True, check=True)
+    return dict(zip(names, result.stdout.decode().split("\0")[:-1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(["FLEET_A", "FLEET_B", "FLEET_HEALTH_CHECK_PATH"]),
+                       st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), max_size=30),
+                       min_size=1))
+def test_bash_reads_back_exactly_the_values(variables):
+    script = render("#!/bin/bash\n", variables)
+    assert exported(script, list(variables)) == variables
+
+
+def test_example_fleets_export_their_values(tmp_path):
+    cfg = load_config(ROOT / "config" / "prod-multi.yaml")
+    chat = fleet_variables(cfg, "chat", cfg.fleets["chat"])
+    assert chat == {
+        "FLEET_ENVIRONMENT": "prod-multi",
+        "FLEET_NAME": "chat",
+        "FLEET_REGION": "us-west-2",
+        "FLEET_PORT": "8000",
+        "FLEET_HEALTH_CHECK_PATH": "/health",
+        "FLEET_LAUNCH_HOOK": LAUNCH_HOOK,
+        "FLEET_TERMINATION_HOOK": TERMINATION_HOOK,
+    }
+    embeddings = fleet_variables(cfg, "embeddings", cfg.fleets["embeddings"])
+    assert (embeddings["FLEET_PORT"], embeddings["FLEET_LAUNCH_HOOK"], embeddings["FLEET_TERMINATION_HOOK"]) == ("8080", "", "")
+    for name in ("chat", "embeddings"):
+        script = fleet_user_data(cfg, ROOT / "config" / "prod-multi.yaml", name, cfg.fleets[name])
+        subprocess.run(["bash", "-n"], input=script.encode(), check=True)
+        # The lines come before `set -euo pipefail` and the script's own use of them.
+        header = script.split("set -euo pipefail", 1)[0]
+        assert exported(header, ["PORT_CHECK", *chat]) == {
+            "PORT_CHECK": "UNSET", **fleet_variables(cfg, name, cfg.fleets[name])
+        }
+
+
+def test_synthesized_templates_carry_the_rendered_scripts(stacks):
+    cfg = load_config(ROOT / "config" / "prod-multi.yaml")
+    templates = resources(stacks["prod-multi"], "aws_launch_template")
+    for name, fleet in cfg.fleets.items():
+        lt = templates[f"fleet-{name}_launch_template"]
+        assert base64.b64decode(lt["user_data"]).decode() == fleet_user_data(cfg, ROOT / "config" / "prod-multi.yaml", name, fleet)
