@@ -187,4 +187,74 @@ def load() -> types.SimpleNamespace:
     return ns
 
 
+#: Packages whose generated bindings check argument types with
+#: ``typing.get_type_hints`` on every call (see :func:`cache_type_hints`).
+TYPE_CHECKED_PACKAGES = (PACKAGE, "cdktf", "constructs")
+
+#: Name prefix jsii-pacmak gives the stub functions that carry the annotations.
+_STUB_PREFIX = "_typecheckingstub__"
+
+
+def _caching(get_type_hints):
+    """``get_type_hints`` with results cached per jsii type-checking stub."""
+    cache: dict = {}
+
+    def cached_get_type_hints(obj, globalns=None, localns=None, include_extras=False):
+        if globalns is None and localns is None and not include_extras and getattr(obj, "__name__", "").startswith(_STUB_PREFIX):
+            try:
+                return cache[obj]
+            except KeyError:
+                hints = cache[obj] = get_type_hints(obj)
+                return hints
+        return get_type_hints(obj, globalns, localns, include_extras)
+
+    return cached_get_type_hints
+
+
+def cache_type_hints() -> int:
+    """Make the jsii bindings' runtime type checks cheaper without turning them off.
+
+    Every generated constructor, method and property setter runs (unless Python runs
+    with ``-O``) ``typing.get_type_hints(<stub>)`` and then typeguard's ``check_type``
+    on each argument. ``get_type_hints`` re-evaluates the stub's string annotations on
+    every call, about a tenth of a synth's Python time; the stubs never change, so
+    their hints are cached here. The checks themselves still run on every call.
+
+    Gives each loaded module of :data:`TYPE_CHECKED_PACKAGES` that uses the ``typing``
+    module a copy of it whose ``get_type_hints`` caches results for stub functions
+    (their names start with ``_typecheckingstub__``); other calls go to the real
+    function. The change is made in the namespace the module's functions run in: the
+    modules end with ``publication.publish()``, which leaves in ``sys.modules`` a
+    facade without their private names. Call after the bindings are imported; modules
+    imported later keep the real ``typing``. Returns the number of modules changed.
+    """
+    import typing
+
+    shim = types.ModuleType("typing", typing.__doc__)
+    shim.__dict__.update(typing.__dict__)
+    shim.get_type_hints = _caching(typing.get_type_hints)
+    changed = 0
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in TYPE_CHECKED_PACKAGES or module is None:
+            continue
+        namespace = _function_globals(module)
+        if namespace is not None and namespace.get("typing") is typing:
+            namespace["typing"] = shim
+            changed += 1
+    return changed
+
+
+def _function_globals(module: types.ModuleType) -> dict | None:
+    """The globals of the functions defined in ``module`` (its original namespace, even
+    when ``sys.modules`` holds a ``publication`` facade), or None if it defines none."""
+    for value in list(vars(module).values()):
+        members = vars(value).values() if isinstance(value, type) else (value,)
+        for member in members:
+            fn = getattr(member, "fget", None) or getattr(member, "__func__", None) or member
+            namespace = getattr(fn, "__globals__", None)
+            if namespace is not None and namespace.get("__name__") == module.__name__:
+                return namespace
+    return None
+
+
 aws = load()

@@ -12,6 +12,9 @@ Terraform docs followed: https://developer.hashicorp.com/terraform/language/back
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from typing import Any
 
 from .config import CloudBackend, EnvironmentConfig, LocalBackend, S3Backend
@@ -23,8 +26,8 @@ def add_backend(stack, cfg: EnvironmentConfig):
     Only values from the config end up in the block: no credentials, tokens or
     machine-specific paths (the local path is relative to the stack folder; AWS
     credentials and the HCP Terraform token come from the environment at run time).
-    The ``cloud`` block makes cdktf check the Terraform CLI version (>= 1.1) at synth,
-    so ``terraform`` must be on the PATH when such a stack is synthesized.
+    The ``cloud`` block needs Terraform >= 1.1: ``python main.py`` checks the CLI on
+    the PATH once before synthesizing such a stack (:func:`terraform_cli_problem`).
     """
     import cdktf  # deferred: loading cdktf starts the jsii runtime
 
@@ -66,8 +69,45 @@ def add_backend(stack, cfg: EnvironmentConfig):
 
 
 def needs_terraform_cli(configs: list[tuple[Any, EnvironmentConfig]]) -> list[str]:
-    """Names of the stacks whose synthesis runs ``terraform version`` (``cloud`` backends)."""
+    """Names of the stacks whose synthesis checks the Terraform CLI (``cloud`` backends:
+    the ``cloud`` block needs Terraform >= 1.1)."""
     return [cfg.name for _, cfg in configs if isinstance(cfg.backend, CloudBackend)]
+
+
+#: Oldest Terraform that understands the ``cloud`` block (Terraform 1.1).
+CLOUD_BLOCK_MIN_TERRAFORM = (1, 1)
+
+
+def terraform_cli_problem(cloud_stacks: list[str]) -> str | None:
+    """Why the Terraform CLI on the PATH cannot run ``cloud_stacks`` (stacks with a
+    ``cloud`` block), or None when it can (or there are none).
+
+    cdktf's own check (``ValidateTerraformVersion`` on the ``CloudBackend``) runs
+    ``terraform version`` twice per cloud stack during synthesis; the synth turns cdktf's
+    validations off and runs this once instead: ``terraform version -json``, at least
+    :data:`CLOUD_BLOCK_MIN_TERRAFORM`.
+    """
+    if not cloud_stacks:
+        return None
+    stacks = f"stack(s) {', '.join(cloud_stacks)} use the cloud backend, which needs Terraform >= 1.1"
+    exe = shutil.which("terraform")
+    if exe is None:
+        return f"{stacks}: `terraform` must be on the PATH"
+    try:
+        result = subprocess.run(
+            [exe, "version", "-json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+        )
+        version = json.loads(result.stdout)["terraform_version"]
+        found = tuple(int(part) for part in version.split("-")[0].split(".")[:2])
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+        return f"{stacks}: `terraform version -json` did not report a version"
+    if found < CLOUD_BLOCK_MIN_TERRAFORM:
+        return f"{stacks}: `terraform` on the PATH is {version}"
+    return None
 
 
 def backend_block(stack_json: dict) -> dict:

@@ -22,7 +22,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .backend import needs_terraform_cli
+from .backend import needs_terraform_cli, terraform_cli_problem
 from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
 
 DEFAULT_CONFIG_DIR = Path("config")
@@ -94,10 +94,12 @@ def synthesize(
     warn = warn or (lambda line: None)
     # Deferred: loading cdktf starts the jsii runtime. stacks.aws first, so the runtime
     # starts with the lazy provider index (see stacks/aws.py).
-    from . import aws  # noqa: F401
+    from . import aws
     from cdktf import App
 
     from .fleet_stack import FleetStack
+
+    aws.cache_type_hints()
 
     out = Path(outdir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,10 @@ def synthesize(
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder is not
     try:
-        app = App(outdir=str(staging), stack_traces=False)
+        # cdktf's validations: provider presence (every stack here has its provider) and,
+        # for cloud backends, `terraform version` run twice per stack; main() checks the
+        # CLI once instead (backend.terraform_cli_problem).
+        app = App(outdir=str(staging), stack_traces=False, skip_validation=True)
         for path, cfg in configs:
             FleetStack(app, cfg, path)
         app.synth()
@@ -268,14 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(f"{len(configs)} environment config(s) valid: {', '.join(c.name for _, c in configs)}")
         return 0
-    needs_cli = needs_terraform_cli(configs)
-    if needs_cli and shutil.which("terraform") is None:
-        print(
-            f"error: stack(s) {', '.join(needs_cli)} use the cloud backend: cdktf checks the "
-            "Terraform CLI version (>= 1.1) while synthesizing it, so `terraform` must be on "
-            "the PATH. Nothing was synthesized.",
-            file=sys.stderr,
-        )
+    cli_problem = terraform_cli_problem(needs_terraform_cli(configs))
+    if cli_problem:
+        print(f"error: {cli_problem}. Nothing was synthesized.", file=sys.stderr)
         return 1
     outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR
     try:

@@ -15,11 +15,11 @@ an existing synthesis output instead of synthesizing again.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from .backend import terraform_cli_problem
 from .config import CloudBackend, ConfigError, EnvironmentConfig
 from .synth import discover, load_all, print_problems
 
@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from .synth import synthesize
 
-            if names and shutil.which("terraform") is None:
-                print("error: synthesizing a cloud-backed stack needs `terraform` (>= 1.1) on the PATH", file=sys.stderr)
+            cli_problem = terraform_cli_problem(names)
+            if cli_problem:
+                print(f"error: {cli_problem}. Nothing was exported.", file=sys.stderr)
                 return 1
             synthesized = Path(tmp) / "out"
             synthesize([c for c in configs if c[1].name in names], synthesized)

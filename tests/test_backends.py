@@ -8,6 +8,7 @@ it is independent of any other emulator fixture.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import shutil
@@ -252,6 +253,9 @@ def test_backend_choice_changes_nothing_else(variants):
         s["terraform"].pop("backend", None)
         s["terraform"].pop("cloud", None)
         s.pop("//")
+        for lt in s["resource"].get("aws_launch_template", {}).values():
+            if "user_data" in lt:  # names the environment (FLEET_ENVIRONMENT), base64-encoded
+                lt["user_data"] = base64.b64decode(lt["user_data"]).decode()
         text = json.dumps(s, sort_keys=True).replace(name, "NAME")
         shapes.add(text)
     assert len(shapes) == 1
@@ -496,3 +500,22 @@ def test_describe_change():
     assert "-migrate-state" in describe_change(s3, cloud)
     assert "workspace w" in describe_change(s3, cloud)
     assert "-reconfigure" in describe_change(s3, s3_locked)
+
+
+def test_cloud_stack_with_old_terraform_cli_fails_clearly(tmp_path):
+    """The cloud block needs Terraform >= 1.1: an older CLI on the PATH stops the synth
+    before anything is written (checked once per run, stacks/backend.py)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "node").symlink_to(shutil.which("node"))
+    fake = bin_dir / "terraform"
+    fake.write_text('#!/bin/sh\necho \'{"terraform_version": "1.0.11", "platform": "linux_amd64"}\'\n')
+    fake.chmod(0o755)
+    out = tmp_path / "out"
+    result = run_main(
+        "--config", "config/staging.yaml", "--outdir", str(out), extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    )
+    assert result.returncode == 1, result.stderr
+    assert "stack(s) staging use the cloud backend, which needs Terraform >= 1.1: `terraform` on the PATH is 1.0.11" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

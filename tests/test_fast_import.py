@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,44 @@ def test_unexpected_index_layout_loads_the_real_index(tmp_path, extra):
     assert "extra" in seen["keys"]
     assert seen["value"] == "alpha-thing-value"
     assert "warning: lazy provider index not used" in result.stderr
+
+
+_TYPE_CHECK_PROBE = """
+import json, sys, typing
+from stacks import aws
+from cdktf import App, TerraformStack
+changed = aws.cache_type_hints()
+stack = TerraformStack(App(outdir=sys.argv[1]), "probe")
+namespace = aws.aws.sns_topic.SnsTopic.__init__.__globals__
+shim = namespace["typing"]
+errors = []
+for i, bad in enumerate(({"name": 5}, {"kms_master_key_id": ["not", "a", "str"]})):
+    try:
+        aws.aws.sns_topic.SnsTopic(stack, f"bad-{i}", **bad)
+    except TypeError as exc:
+        errors.append(str(exc))
+aws.aws.sns_topic.SnsTopic(stack, "good", name="ok")
+aws.aws.sns_topic.SnsTopic(stack, "good2", name="ok2")
+stub = next(v for k, v in namespace.items() if k.startswith("_typecheckingstub__"))
+print(json.dumps({
+    "changed": changed,
+    "shim": shim is not typing and shim.get_type_hints is not typing.get_type_hints,
+    "cached": shim.get_type_hints(stub) is shim.get_type_hints(stub),
+    "real_untouched": typing.get_type_hints(stub) is not typing.get_type_hints(stub),
+    "errors": errors,
+}))
+"""
+
+
+def test_cached_type_hints_keep_the_bindings_type_checks(tmp_path):
+    """cache_type_hints() (stacks/aws.py) caches the stubs' hints in the binding modules
+    only, and a wrong argument type is still a TypeError at synth."""
+    result = subprocess.run([sys.executable, "-c", _TYPE_CHECK_PROBE, str(tmp_path)], cwd=ROOT, env=env(),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["changed"] > 40  # the provider submodules the stacks use, cdktf, constructs
+    assert seen["shim"] and seen["cached"] and seen["real_untouched"]
+    [name, key] = seen["errors"]
+    assert "type of argument name must be" in name and "int" in name
+    assert "type of argument kms_master_key_id must be" in key and "list" in key

@@ -456,7 +456,13 @@ class Lifecycle:
         assert sorted(rules) == sorted(expected)
         for priority, (fleet_name, want) in expected.items():
             rule = rules[priority]
-            conditions = {c["Field"]: sorted(c["Values"]) for c in rule["Conditions"]}
+            # AWS answers with the per-field config (PathPatternConfig, ...) and, for path
+            # and host conditions, the older top-level Values too; moto only the former.
+            config_key = {"path-pattern": "PathPatternConfig", "host-header": "HostHeaderConfig"}
+            conditions = {
+                c["Field"]: sorted(c.get(config_key.get(c["Field"], ""), {}).get("Values") or c.get("Values", []))
+                for c in rule["Conditions"]
+            }
             wanted = {}
             if want.path_patterns:
                 wanted["path-pattern"] = sorted(want.path_patterns)
