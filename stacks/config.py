@@ -1310,6 +1310,10 @@ class Alarms(StrictModel):
     )
 
 
+#: Value of the ``managed-by`` tag on every resource the stacks create.
+MANAGED_BY = "ai-fleet-terraform"
+
+
 class EnvironmentConfig(StrictModel):
     """One environment: becomes one Terraform stack named ``name``."""
 
@@ -1343,6 +1347,15 @@ class EnvironmentConfig(StrictModel):
         description="Targets `make report` checks the synthesized stack against; none by default.",
     )
     cloudwatch_logs: CloudwatchLogs = CloudwatchLogs()
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """Tags for everything the stack creates: ``environment`` (the name),
+        ``managed-by`` (:data:`MANAGED_BY`) and the configured ``tags``, which win on a
+        clash. The provider's ``default_tags``; also written explicitly where those do
+        not reach: the instances and volumes an Auto Scaling group launches (launch
+        template ``tag_specifications``) and the group itself."""
+        return {"environment": self.name, "managed-by": MANAGED_BY, **self.tags}
 
     @property
     def deletion_protection(self) -> bool:

@@ -182,7 +182,9 @@ class FleetGroup(Construct):
         else:
             image_id = lt_cfg.image_id
         mip = fleet.autoscaling_group.mixed_instances_policy
-        instance_tags = {"Name": prefix, "fleet": self._fleet_name, **cfg.tags}
+        # Provider default_tags do not reach what Auto Scaling launches: the cost
+        # allocation tags go on the instances and volumes here.
+        instance_tags = {"Name": prefix, "fleet": self._fleet_name, **cfg.default_tags}
         ebs = {
             "volume_size": lt_cfg.root_volume_size,
             "volume_type": lt_cfg.root_volume_type,
@@ -318,7 +320,7 @@ class FleetGroup(Construct):
             if wp.max_group_prepared_capacity is not None:
                 warm_pool["max_group_prepared_capacity"] = wp.max_group_prepared_capacity
 
-        group_tags = {"Name": name, "fleet": self._fleet_name, **cfg.tags}
+        group_tags = {"Name": name, "fleet": self._fleet_name, **cfg.default_tags}
         return mod.AutoscalingGroup(
             self,
             id_,

@@ -25,10 +25,6 @@ from .target_group import TargetGroup
 from .user_data import fleet_user_data
 from .waf import WebAcl
 
-#: Tag every taggable resource gets (through the provider's default_tags).
-MANAGED_BY = "ai-fleet-terraform"
-
-
 class FleetStack(TerraformStack):
     """One Terraform stack for one environment.
 
@@ -41,8 +37,9 @@ class FleetStack(TerraformStack):
     def __init__(self, scope: Construct, cfg: EnvironmentConfig, config_path: str | Path):
         super().__init__(scope, cfg.name)
         self.cfg = cfg
-        tags = {"environment": cfg.name, "managed-by": MANAGED_BY, **cfg.tags}
-        aws.provider.AwsProvider(self, "aws", region=cfg.region, default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)])
+        aws.provider.AwsProvider(
+            self, "aws", region=cfg.region, default_tags=[aws.provider.AwsProviderDefaultTags(tags=cfg.default_tags)]
+        )
         add_backend(self, cfg)
         partition_data = aws.data_aws_partition.DataAwsPartition(self, "partition")
         partition = partition_data.partition
@@ -62,7 +59,7 @@ class FleetStack(TerraformStack):
             bucket = AccessLogsBucket(self, "access_logs", cfg=cfg, partition=partition, account_id=account_id)
             log_bucket, alb_depends_on = bucket.bucket_name, bucket.ready
 
-        network = Network(self, "network", cfg, tags, logs_kms_key_id=logs_kms_key_id)
+        network = Network(self, "network", cfg, logs_kms_key_id=logs_kms_key_id)
         sgs = SecurityGroups(self, "security_groups", cfg, network.vpc_id)
         target_groups = {
             name: TargetGroup(self, f"fleet-{name}-tg", fleet_name=name, fleet=fleet, vpc_id=network.vpc_id).resource

@@ -36,7 +36,6 @@ class Network(Construct):
         scope: Construct,
         id_: str,
         cfg: EnvironmentConfig,
-        tags: dict[str, str],
         logs_kms_key_id: str | None = None,
     ):
         super().__init__(scope, id_)
@@ -44,7 +43,7 @@ class Network(Construct):
         self.subnet_az_checks: list[Precondition] = []
         self.asg_subnet_az_checks: list[Precondition] = []
         if cfg.network.create_vpc is not None:
-            self._create(cfg, tags)
+            self._create(cfg)
         else:
             self._existing(cfg)
 
@@ -84,7 +83,7 @@ class Network(Construct):
             )
 
     # New VPC ----------------------------------------------------------------------------
-    def _create(self, cfg: EnvironmentConfig, tags: dict[str, str]) -> None:
+    def _create(self, cfg: EnvironmentConfig) -> None:
         cv = cfg.network.create_vpc
         name = cfg.name
         vpc = aws.vpc.Vpc(
@@ -198,28 +197,31 @@ class Network(Construct):
                 },
                 sort_keys=True,
             ),
-            inline_policy=[
-                aws.iam_role.IamRoleInlinePolicy(
-                    name="write-flow-logs",
-                    policy=Fn.jsonencode(
+        )
+        # A standalone policy resource: the role's inline_policy argument is deprecated
+        # in the AWS provider 5.x.
+        policy = aws.iam_role_policy.IamRolePolicy(
+            self,
+            "flow_logs_role_policy",
+            name="write-flow-logs",
+            role=role.id,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
                         {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": [
-                                        "logs:CreateLogStream",
-                                        "logs:PutLogEvents",
-                                        "logs:DescribeLogGroups",
-                                        "logs:DescribeLogStreams",
-                                    ],
-                                    "Resource": f"{group.arn}:*",
-                                }
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
                             ],
+                            "Resource": f"{group.arn}:*",
                         }
-                    ),
-                )
-            ],
+                    ],
+                }
+            ),
         )
         aws.flow_log.FlowLog(
             self,
@@ -229,4 +231,5 @@ class Network(Construct):
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,
             iam_role_arn=role.arn,
+            depends_on=[policy],
         )

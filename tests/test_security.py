@@ -130,7 +130,11 @@ def test_prod_instances_may_read_exactly_their_secret_references(stacks):
     assert '"ssm:GetParameter"' in policy["policy"]
     assert ":parameter/ai-fleet/prod/hf-token" in policy["policy"]
     assert "secretsmanager" not in policy["policy"]
-    assert not resources(stacks["dev"], "aws_iam_role_policy")
+    # dev has no secret references: no policy of its (the flow-log role's is the only one)
+    # reads SSM parameters or Secrets Manager secrets.
+    dev = resources(stacks["dev"], "aws_iam_role_policy")
+    assert list(dev) == ["network_flow_logs_role_policy"]
+    assert not [p for p in dev.values() if "ssm:" in p["policy"] or "secretsmanager:" in p["policy"]]
 
 
 def test_secret_reference_resources():

@@ -122,6 +122,13 @@ def test_launch_template(stacks, name):
     ebs = lt["block_device_mappings"][0]["ebs"]
     assert ebs["encrypted"] == "true" and ebs["volume_type"] == "gp3"
     assert {t["resource_type"] for t in lt["tag_specifications"]} == {"instance", "volume"}
+    # Provider default_tags do not reach what Auto Scaling launches: the cost allocation
+    # tags are on the instances and volumes, and on the group.
+    for spec in lt["tag_specifications"]:
+        assert spec["tags"]["environment"] == name and spec["tags"]["managed-by"] == "ai-fleet-terraform"
+        assert spec["tags"]["fleet"] == "chat"
+    asg_tags = {t["key"]: t["value"] for t in only(stacks[name], "aws_autoscaling_group")["tag"]}
+    assert asg_tags["environment"] == name and asg_tags["managed-by"] == "ai-fleet-terraform"
     assert "instance_market_options" not in lt, "spot belongs in the mixed instances policy"
     assert lt["image_id"].startswith("${data.aws_ssm_parameter.")
     script = (ROOT / "user_data" / "vllm.sh").read_text()
@@ -184,7 +191,16 @@ def test_dev_creates_vpc_across_two_azs(stacks):
     assert all(x["map_public_ip_on_launch"] is False for x in subnets.values())
     assert len(resources(s, "aws_nat_gateway")) == 1  # nat_gateway: single
     assert resources(s, "aws_default_security_group"), "default security group must be locked down"
-    assert resources(s, "aws_flow_log")
+    flow_log = only(s, "aws_flow_log")
+    # The flow-log role's permissions are a standalone policy (the role's inline_policy
+    # argument is deprecated), scoped to the flow-log group, and exist before the flow log.
+    role = resources(s, "aws_iam_role")["network_flow_logs_role"]
+    assert "inline_policy" not in role
+    policy = only(s, "aws_iam_role_policy")
+    assert policy["role"] == "${aws_iam_role.network_flow_logs_role.id}"
+    assert "${aws_cloudwatch_log_group.network_flow_logs_group.arn}:*" in policy["policy"]
+    assert flow_log["iam_role_arn"] == "${aws_iam_role.network_flow_logs_role.arn}"
+    assert flow_log["depends_on"] == ["aws_iam_role_policy.network_flow_logs_role_policy"]
 
 
 def test_prod_checks_existing_subnets_at_plan_time(stacks):
