@@ -6,7 +6,15 @@ Run ``python main.py`` (or ``cdktf synth``, or ``make synth``). ``--help`` lists
 
 import sys
 
-from stacks.synth import main
+from stacks.dependencies import is_missing_dependency, missing_dependency
+
+try:
+    from stacks.synth import main
+except ModuleNotFoundError as exc:  # run outside the project's .venv
+    if not is_missing_dependency(exc):
+        raise
+    print(f"error: {missing_dependency(exc.name)}", file=sys.stderr)
+    sys.exit(1)
 
 if __name__ == "__main__":
     sys.exit(main())

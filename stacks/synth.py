@@ -24,6 +24,8 @@ from pathlib import Path
 
 from .backend import needs_terraform_cli, terraform_cli_problem
 from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
+from .dependencies import is_missing_dependency, missing_dependency
+from .user_data import user_data_advisories
 
 DEFAULT_CONFIG_DIR = Path("config")
 DEFAULT_OUTDIR = "cdktf.out"
@@ -72,6 +74,11 @@ def print_problems(exc: ConfigError, outcome: str) -> int:
 #: ``.terraform.lock.hcl``, local state, plan files, ``*_override.tf.json``) was added by
 #: Terraform or the user and survives re-synthesis.
 GENERATED_STACK_FILES = frozenset({"cdk.tf.json"})
+
+#: What ``make report`` writes in a stack folder from its ``cdk.tf.json``: stale once the
+#: stack is synthesized again, so never carried over (``make report`` writes it anew, as
+#: it does ``resilience.json``, which synthesis also drops).
+REPORT_STACK_FILES = frozenset({"topology.md"})
 
 
 def synthesize(
@@ -208,15 +215,18 @@ def _swap(staging: Path, out: Path) -> list[str]:
 def _carry_over(old: Path, new: Path) -> list[str]:
     """Move every entry of ``old/stacks/<name>/`` that synthesis did not write into
     ``new/stacks/<name>/``: local state, ``.terraform/``, ``.terraform.lock.hcl``, plan
-    and override files. A stack folder that is not in ``new`` is moved whole when it
-    holds such entries (its last ``cdk.tf.json`` included, so it can still be
-    destroyed). Returns the names of those kept folders."""
+    and override files (not the report's ``topology.md``, stale now). A stack folder
+    that is not in ``new`` is moved whole when it holds such entries (its last
+    ``cdk.tf.json`` included, so it can still be destroyed). Returns the names of
+    those kept folders."""
     kept: list[str] = []
     if not (old / "stacks").is_dir():
         return kept
     for old_stack in sorted(p for p in (old / "stacks").iterdir() if p.is_dir()):
         new_stack = new / "stacks" / old_stack.name
-        extras = sorted(e for e in old_stack.iterdir() if e.name not in GENERATED_STACK_FILES)
+        extras = sorted(
+            e for e in old_stack.iterdir() if e.name not in GENERATED_STACK_FILES | REPORT_STACK_FILES
+        )
         if not extras:
             continue
         if not new_stack.exists():
@@ -268,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return print_problems(exc, "nothing was synthesized and any earlier output is unchanged.")
     for path, cfg in configs:
-        for field, message in advisories(cfg):
+        for field, message in advisories(cfg) + user_data_advisories(cfg, path):
             print(f"warning: {path}: {field}: {message}", file=sys.stderr)
     if args.check:
         print(f"{len(configs)} environment config(s) valid: {', '.join(c.name for _, c in configs)}")
@@ -285,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"error: interrupted; {outdir} is unchanged", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        if not is_missing_dependency(exc):
+            raise
+        print(f"error: {missing_dependency(exc.name)}; {outdir} is unchanged", file=sys.stderr)
+        return 1
     except Exception:  # noqa: BLE001 - a bug, not bad input: show where, keep the output
         traceback.print_exc()
         print(

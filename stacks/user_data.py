@@ -6,7 +6,7 @@ sends traffic and health checks to, the health-check path, the names of the life
 hooks it completes. Hard-coded in the script they drift from the config (change the
 target group port and every instance fails its health checks). So for a shell script
 (first line ``#!`` naming ``sh``, ``bash``, ``dash`` or ``zsh``, directly or through
-``env``) the generator inserts, right after that first line, one ``export`` per value:
+``env``, also ``env -S``) the generator inserts, right after that first line, one ``export`` per value:
 
 - ``FLEET_ENVIRONMENT``: the environment (stack) name;
 - ``FLEET_NAME``: the fleet name;
@@ -38,7 +38,7 @@ LAUNCH_HOOK = "model-ready"
 TERMINATION_HOOK = "drain"
 
 #: A first line that runs the script with a POSIX-style shell.
-_SHELL_SHEBANG = re.compile(r"#![ \t]*(?:/usr)?/bin/(?:env[ \t]+)?(?:ba|da|z)?sh(?:[ \t].*)?")
+_SHELL_SHEBANG = re.compile(r"#![ \t]*(?:/usr)?/bin/(?:env[ \t]+(?:-S[ \t]*)?)?(?:ba|da|z)?sh(?:[ \t].*)?")
 
 _MARK = "# Set by the fleet generator from the environment config (stacks/user_data.py):"
 
@@ -84,3 +84,58 @@ def fleet_user_data(cfg: Any, config_path: str | Path, fleet_name: str, fleet: A
         return None
     text = (Path(config_path).parent / ud).read_text(encoding="utf-8")
     return render(text, fleet_variables(cfg, fleet_name, fleet))
+
+
+#: Text that shows a script completes the launch lifecycle hook.
+_COMPLETES_HOOK = ("complete-lifecycle-action", "CompleteLifecycleAction", "FLEET_LAUNCH_HOOK")
+
+
+def user_data_advisories(cfg: Any, config_path: str | Path) -> list[tuple[str, str]]:
+    """Risky but valid user data, as ``(field, message)`` warnings (synth goes on).
+
+    - A script that uses ``FLEET_*`` variables but is not a shell script :func:`render`
+      recognizes: they would be unset on the instance.
+    - A launch lifecycle hook with no user data, or with a script that never completes
+      it (no ``complete-lifecycle-action`` / ``FLEET_LAUNCH_HOOK`` in it): every instance
+      waits out the heartbeat timeout, then the hook's default result applies; with
+      ``ABANDON`` Auto Scaling terminates it and launches another, in a loop.
+
+    Unreadable files are skipped here (``load_config`` reports them as errors).
+    Auto Scaling lifecycle hooks:
+    https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html
+    """
+    out: list[tuple[str, str]] = []
+    for name, fleet in cfg.fleets.items():
+        ud = fleet.launch_template.user_data_file
+        text = None
+        if ud is not None:
+            try:
+                text = (Path(config_path).parent / ud).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "FLEET_" in text and not is_shell_script(text):
+                out.append(
+                    (
+                        f"fleets.{name}.launch_template.user_data_file",
+                        "uses FLEET_* variables, but its first line is not #! for sh, bash, dash or "
+                        "zsh, so the generator does not set them",
+                    )
+                )
+        hook = fleet.lifecycle_hooks.launch
+        if hook is not None and (text is None or not any(k in text for k in _COMPLETES_HOOK)):
+            why = "no user_data_file completes it" if text is None else "the user_data_file never completes it"
+            then = (
+                "Auto Scaling terminates the instance and launches another, in a loop"
+                if hook.default_result == "ABANDON"
+                else "the instance goes into service whether or not the model is ready"
+            )
+            out.append(
+                (
+                    f"fleets.{name}.lifecycle_hooks.launch",
+                    f"{why} (aws autoscaling complete-lifecycle-action with $FLEET_LAUNCH_HOOK, see "
+                    f"user_data/vllm-gpu.sh): every instance waits {fleet.effective_launch_heartbeat} s, "
+                    f"then the default result {hook.default_result} applies: {then}",
+                )
+            )
+    return out
+

@@ -451,6 +451,7 @@ def test_resynthesis_keeps_state_and_warns_about_backend_changes(synth_dir, tmp_
     (dev_dir / ".terraform" / "terraform.tfstate").write_text('{"backend": {"type": "local"}}')
     (dev_dir / ".terraform.lock.hcl").write_text("# lock\n")
     (dev_dir / "dev-default.tfplan").write_bytes(b"plan")
+    (dev_dir / "topology.md").write_text("# stale diagram from the last make report\n")
     # A stack whose config is gone but whose state is still here.
     gone = out / "stacks" / "retired"
     gone.mkdir()
@@ -466,6 +467,7 @@ def test_resynthesis_keeps_state_and_warns_about_backend_changes(synth_dir, tmp_
     assert (dev_dir / "terraform.tfstate").read_text() == '{"serial": 7}'
     assert (dev_dir / ".terraform" / "terraform.tfstate").is_file()
     assert (dev_dir / ".terraform.lock.hcl").is_file() and (dev_dir / "dev-default.tfplan").is_file()
+    assert not (dev_dir / "topology.md").exists(), "the report's diagram described the old stack"
     assert (dev_dir / "cdk.tf.json").read_bytes() == (synth_dir / "stacks" / "dev" / "cdk.tf.json").read_bytes()
     assert (gone / "terraform.tfstate").read_text() == '{"serial": 3}'
     assert "warning: stack retired is no longer configured" in result.stderr

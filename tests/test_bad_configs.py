@@ -20,6 +20,7 @@ of every file is reported), which keeps the corpus cheap however large it grows.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,17 @@ def test_missing_file():
     result = run_main("--config", "config/nope.yaml", "--check")
     assert result.returncode == 2
     assert "error: config/nope.yaml: cannot read the file" in result.stderr
+
+
+def test_interpreter_without_the_packages_gets_a_clear_error():
+    """`python main.py` outside the project's .venv (here: without site-packages at all)
+    says which package is missing and how to install it: exit 1, no traceback."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-S", "main.py", "--check"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert re.match(r"error: Python package '(yaml|pydantic)' is not installed for ", result.stderr), result.stderr
+    assert "make synth" in result.stderr and ".venv/bin/python main.py" in result.stderr

@@ -89,3 +89,70 @@ def test_synthesized_templates_carry_the_rendered_scripts(stacks):
     for name, fleet in cfg.fleets.items():
         lt = templates[f"fleet-{name}_launch_template"]
         assert base64.b64decode(lt["user_data"]).decode() == fleet_user_data(cfg, ROOT / "config" / "prod-multi.yaml", name, fleet)
+
+
+def test_env_dash_s_shebang_is_a_shell_script():
+    assert is_shell_script("#!/usr/bin/env -S bash -e\necho\n")
+    assert not is_shell_script("#!/usr/bin/env -S python3\nprint()\n")
+
+
+def _config_with(tmp_path, script: str | None, hook: dict | None):
+    import shutil
+
+    import yaml
+
+    data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    lt = data["fleets"]["chat"]["launch_template"]
+    if script is None:
+        lt.pop("user_data_file", None)
+    else:
+        (tmp_path / "boot.sh").write_text(script)
+        lt["user_data_file"] = "boot.sh"
+    if hook is not None:
+        data["fleets"]["chat"]["lifecycle_hooks"] = {"launch": hook}
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    shutil.copy2(ROOT / "config" / "schema.json", tmp_path / "schema.json")
+    return load_config(path), path
+
+
+@pytest.mark.parametrize(
+    ("script", "hook", "expected"),
+    [
+        # A launch hook nobody completes: ABANDON terminates every instance, in a loop.
+        ("#!/bin/bash\necho serve\n", {}, ("fleets.chat.lifecycle_hooks.launch", "the user_data_file never completes it", "in a loop")),
+        (None, {"default_result": "CONTINUE"}, ("fleets.chat.lifecycle_hooks.launch", "no user_data_file completes it", "whether or not the model is ready")),
+        # FLEET_* in a script the generator does not add them to.
+        ("#cloud-config\nruncmd: [echo $FLEET_PORT]\n", None, ("fleets.chat.launch_template.user_data_file", "uses FLEET_* variables", "does not set them")),
+    ],
+)
+def test_user_data_advisories(tmp_path, script, hook, expected):
+    from stacks.user_data import user_data_advisories
+
+    cfg, path = _config_with(tmp_path, script, hook)
+    [(field, message)] = user_data_advisories(cfg, path)
+    assert field == expected[0]
+    assert expected[1] in message and expected[2] in message
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "#!/bin/bash\naws autoscaling complete-lifecycle-action --lifecycle-hook-name \"$FLEET_LAUNCH_HOOK\"\n",
+        (ROOT / "user_data" / "vllm-gpu.sh").read_text(),
+    ],
+)
+def test_no_advisory_when_the_script_completes_the_hook(tmp_path, script):
+    from stacks.user_data import user_data_advisories
+
+    cfg, path = _config_with(tmp_path, script, {})
+    assert user_data_advisories(cfg, path) == []
+
+
+def test_cli_prints_user_data_warnings(tmp_path):
+    from helpers import run_main
+
+    _, path = _config_with(tmp_path, "#!/bin/bash\necho serve\n", {})
+    result = run_main("--config", str(path), "--check")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {path}: fleets.chat.lifecycle_hooks.launch: the user_data_file never completes it" in result.stderr

@@ -333,6 +333,7 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
     """
     name = _fleet_name(key, asg)
     where = f"fleet {name}"
+    group = asg["name"] if isinstance(asg.get("name"), str) and is_literal(asg["name"]) else key
     min_size = int(number(asg.get("min_size")) or 0)
     max_size = int(number(asg.get("max_size")) or 0)
     desired = number(asg.get("desired_capacity"))
@@ -342,8 +343,8 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
     desired = int(desired)
     if "desired_capacity" in (block(asg.get("lifecycle")).get("ignore_changes") or []):
         notes.append(
-            f"{where}: a scaling policy manages desired capacity; figures are at the synthesized "
-            f"desired capacity {desired} (after_az_loss also shown at min_size {min_size})"
+            f"{where}: a scaling policy manages the desired capacity of group {group}; figures are at "
+            f"the synthesized desired capacity {desired} (after_az_loss also shown at min_size {min_size})"
         )
 
     # Availability Zones ---------------------------------------------------------------
