@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -101,10 +102,18 @@ def terraform_cli_problem(cloud_stacks: list[str]) -> str | None:
             timeout=120,
             env={**os.environ, "CHECKPOINT_DISABLE": "1"},
         )
-        version = json.loads(result.stdout)["terraform_version"]
-        found = tuple(int(part) for part in version.split("-")[0].split(".")[:2])
-    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+    except (OSError, subprocess.TimeoutExpired):
+        return f"{stacks}: `terraform version -json` did not run"
+    # JSON since Terraform 0.13; older releases and wrappers print "Terraform v1.2.3".
+    try:
+        version = str(json.loads(result.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
+        m = re.search(r"Terraform v?(\d+\.\d+[^\s]*)", result.stdout)
+        version = m.group(1) if m else ""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    if not m:
         return f"{stacks}: `terraform version -json` did not report a version"
+    found = (int(m.group(1)), int(m.group(2)))
     if found < CLOUD_BLOCK_MIN_TERRAFORM:
         return f"{stacks}: `terraform` on the PATH is {version}"
     return None

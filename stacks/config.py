@@ -33,7 +33,11 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .secrets import SECRET_WORDS, find_tokens, is_reference, redact, scan_text, shown
 from .user_data import fleet_variables
@@ -87,6 +91,9 @@ class ConfigError(Exception):
 
 
 def _cidr(value: str) -> str:
+    """An IPv4 CIDR block written as AWS and Terraform take it: ``a.b.c.d/NN`` with zero
+    host bits (Python's ``ipaddress`` also accepts a bare address and netmask forms
+    such as ``/255.0.0.0``, which Terraform's validation rejects)."""
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -96,7 +103,16 @@ def _cidr(value: str) -> str:
         ) from None
     if net.version != 4:
         raise ValueError("only IPv4 CIDR blocks are supported here")
+    if value != net.with_prefixlen:
+        raise ValueError(f"{shown(value)} must be written as a.b.c.d/NN, here {net.with_prefixlen}")
     return value
+
+
+def _distinct_cidrs(values: list[str]) -> list[str]:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"{shown(seen[0])} is listed twice (each CIDR block becomes one security group rule)")
+    return values
 
 
 Cidr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_cidr)]
@@ -146,12 +162,38 @@ def _relative_path(value: str) -> str:
     return value
 
 
-def _tag_key(value: str) -> str:
-    if value.lower().startswith("aws:"):
-        raise ValueError(f"tag key {value!r} may not start with 'aws:' (reserved by AWS)")
+#: Characters AWS allows in tag keys and values besides letters, digits and spaces
+#: (Elastic Load Balancing enforces it; "Tagging your AWS resources").
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _tag_text(value: str, what: str) -> str:
+    bad = sorted({c for c in value if not (c.isalnum() or c == " " or c in _TAG_PUNCTUATION)})
+    if bad:
+        raise ValueError(
+            f"{what} {shown(value)} has {', '.join(repr(c) for c in bad[:5])}: AWS allows letters, "
+            "digits, spaces and _ . : / = + - @"
+        )
     return value
 
 
+def _tag_key(value: str) -> str:
+    if value.lower().startswith("aws:"):
+        raise ValueError(f"tag key {value!r} may not start with 'aws:' (reserved by AWS)")
+    return _tag_text(value, "tag key")
+
+
+#: User tags per environment: AWS allows 50 per resource; the stacks add
+#: ``environment``, ``managed-by`` and up to three of their own (``Name``, ``fleet``,
+#: ``tier``).
+MAX_USER_TAGS = 45
+
+
+CertificateArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:(acm:[a-z0-9-]+:[0-9]{12}:certificate/|iam::[0-9]{12}:server-certificate/).+$"),
+    Field(description="ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or IAM server certificate ARN"),
+]
 RelativePath = Annotated[
     str,
     StringConstraints(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_.\-/]+$"),
@@ -160,9 +202,14 @@ RelativePath = Annotated[
 TagMap = Annotated[
     dict[
         Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_tag_key)],
-        Annotated[str, StringConstraints(max_length=256)],
+        Annotated[str, StringConstraints(max_length=256), AfterValidator(lambda v: _tag_text(v, "tag value"))],
     ],
-    Field(description="Tags: keys 1-128 characters not starting with 'aws:', values up to 256."),
+    Field(
+        max_length=MAX_USER_TAGS,
+        description="Tags: at most 45 (AWS allows 50 per resource; the stacks add up to five), "
+        "keys 1-128 characters not starting with 'aws:', values up to 256; letters, digits, "
+        "spaces and _ . : / = + - @.",
+    ),
 ]
 
 
@@ -172,10 +219,37 @@ LogRetentionDays = Literal[
 ]
 
 
+def _types_in(annotation: Any) -> set[type]:
+    """The plain types an annotation admits (through Optional, unions, Annotated, lists)."""
+    if isinstance(annotation, type):
+        return {annotation}
+    found: set[type] = set()
+    for arg in get_args(annotation):
+        found |= _types_in(arg)
+    return found
+
+
 class StrictModel(BaseModel):
     """Base for every config section: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: YAML's .inf and .nan are floats, but no AWS number is infinite
+    # (and JSON has no Infinity).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML reads unquoted yes/no/on/off as booleans, and pydantic would take True as
+        the number 1 (``port: yes`` -> port 1): a number field refuses booleans."""
+        if isinstance(value, bool) and info.field_name:
+            types = _types_in(cls.model_fields[info.field_name].annotation)
+            if bool not in types and types & {int, float}:
+                raise PydanticCustomError(
+                    "bool_for_number",
+                    "must be a number; YAML read {word} as a boolean (unquoted yes/no/on/off/true/false)",
+                    {"word": str(value).lower()},
+                )
+        return value
 
 
 # --------------------------------------------------------------------------------------
@@ -410,11 +484,13 @@ class LoadBalancer(StrictModel):
     """The Application Load Balancer and its listeners (``aws_lb``, ``aws_lb_listener``)."""
 
     internal: bool = Field(False, description="Internal ALB instead of internet-facing.")
-    ingress_cidr_blocks: list[Cidr] = Field(
+    ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_distinct_cidrs)] = Field(
         ...,
         min_length=1,
+        max_length=30,
         description="Client CIDR blocks allowed on ports 80/443. Required: there is no "
-        "open-to-the-world default.",
+        "open-to-the-world default. At most 30, distinct: each becomes a rule per port, and "
+        "a security group holds 60 inbound rules by default.",
     )
     idle_timeout: int | None = Field(
         None,
@@ -428,10 +504,10 @@ class LoadBalancer(StrictModel):
         None, description="Defaults to the environment's 'production' flag."
     )
     enable_http2: bool = True
-    certificate_arn: Arn | None = Field(
+    certificate_arn: CertificateArn | None = Field(
         None,
-        description="ACM certificate ARN. When set, port 443 serves HTTPS and port 80 "
-        "redirects to it.",
+        description="ACM certificate ARN (or an IAM server certificate ARN). When set, port 443 "
+        "serves HTTPS and port 80 redirects to it.",
     )
     ssl_policy: str = Field(
         "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -554,8 +630,10 @@ class LaunchTemplate(StrictModel):
     key_name: str | None = Field(None, min_length=1, max_length=255)
     managed_policy_arns: list[Arn] = Field(
         default_factory=list,
+        max_length=18,
         description="Extra IAM managed policies for the instance role, on top of "
-        "AmazonSSMManagedInstanceCore.",
+        "AmazonSSMManagedInstanceCore (and CloudWatchAgentServerPolicy with a custom metric). "
+        "IAM allows 20 per role at most, 10 unless the account's quota was raised.",
     )
     enable_monitoring: bool = Field(True, description="Detailed (1-minute) EC2 monitoring.")
     secret_references: list[SecretReference] = Field(
@@ -771,7 +849,11 @@ class CustomMetric(StrictModel):
     dimensions: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=255)],
         Annotated[str, StringConstraints(min_length=1, max_length=1024)],
-    ] = Field(default_factory=dict, description="Extra dimensions besides AutoScalingGroupName.")
+    ] = Field(
+        default_factory=dict,
+        max_length=29,
+        description="Extra dimensions besides AutoScalingGroupName (CloudWatch allows 30 in all).",
+    )
 
 
 class ScheduledAction(StrictModel):
@@ -810,16 +892,39 @@ class Scaling(StrictModel):
     ] = Field(default_factory=dict, description="Scheduled size changes keyed by name.")
 
 
+#: ALB rule quotas: condition values and wildcards (``*``, ``?``) per rule, over all
+#: its conditions ("Quotas for your Application Load Balancers").
+RULE_CONDITION_VALUES = 5
+RULE_WILDCARDS = 5
+
+
 class ListenerRule(StrictModel):
-    """Listener rule that routes requests to a non-default fleet (``aws_lb_listener_rule``)."""
+    """Listener rule that routes requests to a non-default fleet (``aws_lb_listener_rule``).
+
+    AWS allows 5 condition values and 5 wildcards per rule in total; path patterns may
+    use letters, digits and ``_ - . $ / ~ " ' @ : + & * ?``, host headers letters,
+    digits and ``- . * ?``."""
 
     priority: int = Field(..., ge=1, le=50000)
-    path_patterns: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
-        default_factory=list, max_length=5
-    )
-    host_headers: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
-        default_factory=list, max_length=5
-    )
+    path_patterns: list[
+        Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]*$")]
+    ] = Field(default_factory=list, max_length=5, description="Paths starting with '/' (or '*').")
+    host_headers: list[
+        Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9\-.*?]+$")]
+    ] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _within_rule_quotas(self) -> "ListenerRule":
+        values = [*self.path_patterns, *self.host_headers]
+        if len(values) > RULE_CONDITION_VALUES:
+            raise ValueError(
+                f"{len(values)} condition values (path_patterns + host_headers); AWS allows "
+                f"{RULE_CONDITION_VALUES} per rule"
+            )
+        wildcards = sum(v.count("*") + v.count("?") for v in values)
+        if wildcards > RULE_WILDCARDS:
+            raise ValueError(f"{wildcards} wildcards (* and ?) in its conditions; AWS allows {RULE_WILDCARDS} per rule")
+        return self
 
 
 class FleetAlarms(StrictModel):
@@ -838,8 +943,24 @@ class FleetAlarms(StrictModel):
         description="Alarm when p99 TargetResponseTime exceeds this many seconds. Default: "
         "the fleet's max_request_seconds.",
     )
-    period: Literal[10, 30, 60, 300, 900, 3600] = Field(60, description="Seconds per datapoint.")
-    evaluation_periods: int = Field(3, ge=1, le=100)
+    period: Literal[60, 300, 900, 3600] = Field(
+        60, description="Seconds per datapoint (ALB metrics are per minute: no shorter periods)."
+    )
+    evaluation_periods: int = Field(
+        3, ge=1, le=100, description="Datapoints; period x evaluation_periods at most one day (CloudWatch)."
+    )
+
+    @model_validator(mode="after")
+    def _within_one_day(self) -> "FleetAlarms":
+        # PutMetricAlarm: the evaluated window may span at most one day for periods below
+        # one hour (seven days for longer periods).
+        limit = 86400 if self.period < 3600 else 604800
+        if self.period * self.evaluation_periods > limit:
+            raise ValueError(
+                f"period {self.period} s x evaluation_periods {self.evaluation_periods} = "
+                f"{self.period * self.evaluation_periods} s; CloudWatch allows at most {limit} s"
+            )
+        return self
 
 
 class Fleet(StrictModel):
@@ -1106,6 +1227,21 @@ Hostname = Annotated[
 ]
 
 
+def _state_file_path(value: str) -> str:
+    """A local state path must name a file Terraform may own: not a folder, not inside
+    ``.terraform/``, not a file synthesis or the report rewrites, not Terraform config."""
+    parts = [p for p in value.split("/") if p]
+    name = parts[-1] if parts else ""
+    if value.endswith("/") or name in ("", ".") or parts[0] == ".terraform":
+        raise ValueError(f"{shown(value)} must name a state file (for example terraform.tfstate), not a folder")
+    if name in ("cdk.tf.json", "topology.md", "manifest.json") or name.endswith((".tf", ".tf.json")):
+        raise ValueError(
+            f"{shown(value)} would overwrite a generated file or be read as Terraform configuration; "
+            "use a name like terraform.tfstate"
+        )
+    return value
+
+
 class LocalBackend(StrictModel):
     """Terraform ``local`` backend; ``path`` is relative to the stack's folder.
 
@@ -1115,9 +1251,10 @@ class LocalBackend(StrictModel):
     """
 
     type: Literal["local"] = "local"
-    path: RelativePath = Field(
+    path: Annotated[RelativePath, AfterValidator(_state_file_path)] = Field(
         "terraform.tfstate",
-        description="Relative state file path; absolute paths and '..' are rejected.",
+        description="Relative state file path; absolute paths, '..', folders and the "
+        "generated files' names are rejected.",
     )
 
 
@@ -2083,14 +2220,16 @@ def load_config(path: str | Path) -> EnvironmentConfig:
 
 def file_problems(cfg: EnvironmentConfig, file: str, base: Path) -> list[Problem]:
     """Problems with the files a valid config refers to (user data scripts), resolved
-    against ``base``, the config file's folder. Empty when all is well."""
+    against ``base``, the config file's folder; they must lie inside the folder above it
+    (the project, as ``config/../user_data/``). Empty when all is well."""
+    root = base.resolve().parent
     problems = []
     for name, fleet in cfg.fleets.items():
         ud = fleet.launch_template.user_data_file
         if ud is not None:
             field = f"fleets.{name}.launch_template.user_data_file"
             variables = fleet_variables(cfg, name, fleet)
-            problems.extend(Problem(file, field, m) for m in _user_data_problems(base / ud, ud, variables))
+            problems.extend(Problem(file, field, m) for m in _user_data_problems(base / ud, ud, variables, root))
     return problems
 
 
@@ -2098,14 +2237,31 @@ def file_problems(cfg: EnvironmentConfig, file: str, base: Path) -> list[Problem
 USER_DATA_MAX_BYTES = 16384
 
 
-def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str]) -> list[str]:
-    """Problems with one user data script: missing, unreadable, not UTF-8, over the EC2
-    16 KB limit once the ``FLEET_*`` lines (``variables``, see stacks/user_data.py) are
-    added, or containing secret-looking text (reported by line, never echoed)."""
-    if not path.is_file():
-        return [f"{shown(shown_as)} does not exist (paths are relative to the config file's folder)"]
+def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str], root: Path) -> list[str]:
+    """Problems with one user data script: an absolute path, missing, resolving (after
+    symlinks) outside ``root`` (the project: the folder above the config file's folder),
+    not a regular file, unreadable, not UTF-8, over the EC2 16 KB limit once the
+    ``FLEET_*`` lines (``variables``, see stacks/user_data.py) are added, or containing
+    secret-looking text (reported by line, never echoed)."""
+    if shown_as.startswith(("/", "\\", "~")) or (len(shown_as) > 1 and shown_as[1] == ":"):
+        return [f"{shown(shown_as)} must be a path relative to the config file's folder (no leading '/', '~' or drive letter)"]
     try:
-        raw = path.read_bytes()
+        exists = path.exists() or path.is_symlink()
+        real = path.resolve()
+    except (OSError, RuntimeError) as exc:
+        return [f"{shown(shown_as)} cannot be read: {getattr(exc, 'strerror', None) or exc}"]
+    if not exists:
+        return [f"{shown(shown_as)} does not exist (paths are relative to the config file's folder)"]
+    if not real.is_relative_to(root):
+        return [
+            f"{shown(shown_as)} resolves outside the project (the folder above the config file's "
+            "folder): user data is copied into the Terraform plan and state, so it must come from "
+            "the repository"
+        ]
+    if not real.is_file():
+        return [f"{shown(shown_as)} is not a regular file"]
+    try:
+        raw = real.read_bytes()
     except OSError as exc:
         return [f"{shown(shown_as)} cannot be read: {exc.strerror}"]
     problems = []

@@ -38,7 +38,9 @@ TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("OpenAI API key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
         ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
         ("JSON web token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-        ("password in a URL", r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:[^/\s:@'\"$]{3,}@"),
+        # The scheme starts where no scheme character precedes it (not at every word
+        # boundary inside "a.b.c...": that made long values take quadratic time).
+        ("password in a URL", r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}://[^/\s:@'\"]+:[^/\s:@'\"$]{3,}@"),
     )
 )
 
@@ -51,7 +53,8 @@ SECRET_WORDS = re.compile(
 # "NAME = value" / "NAME: value" / "--name value" in scripts, where NAME holds a secret word.
 _ASSIGNMENTS = (
     re.compile(
-        r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)['"]?\s*[:=]\s*(?P<quote>['"]?)(?P<value>[^\s'"#;|&)]+)(?P=quote)"""
+        # A key starts where no key character precedes it: linear time on long words.
+        r"""(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)['"]?\s*[:=]\s*(?P<quote>['"]?)(?P<value>[^\s'"#;|&)]+)(?P=quote)"""
     ),
     re.compile(r"""--(?P<key>[A-Za-z][A-Za-z0-9-]*)[\s=]+(?P<quote>['"]?)(?P<value>[^\s'"#;|&)]+)(?P=quote)"""),
 )

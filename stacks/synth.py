@@ -22,6 +22,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
+import yaml
+
 from .backend import needs_terraform_cli, terraform_cli_problem
 from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
 from .dependencies import is_missing_dependency, missing_dependency
@@ -57,6 +59,29 @@ def load_all(paths: list[Path | str]) -> list[tuple[Path, EnvironmentConfig]]:
     if problems:
         raise ConfigError(problems)
     return loaded
+
+
+def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]) -> list[Problem]:
+    """Problems for configs given with ``--config`` whose ``name`` is also the name of
+    another environment file (``others``, normally ``config/*.yaml``): synthesizing one
+    would replace the other's stack folder, next to its state. Files that cannot be read
+    or parsed are skipped here (they are reported when they are synthesized)."""
+    given = {Path(p).resolve() for p, _ in configs}
+    problems = []
+    for other in others:
+        if other.resolve() in given:
+            continue
+        try:
+            name = yaml.safe_load(other.read_text(encoding="utf-8")).get("name")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+            continue
+        for path, cfg in configs:
+            if cfg.name == name:
+                problems.append(
+                    Problem(str(path), "name", f"{cfg.name!r} is also the name of {other}: its stack "
+                            "folder (and local state) would be replaced; stack names must be unique")
+                )
+    return problems
 
 
 def print_problems(exc: ConfigError, outcome: str) -> int:
@@ -99,6 +124,9 @@ def synthesize(
     Raises whatever synthesis raises; ``outdir`` is then untouched.
     """
     warn = warn or (lambda line: None)
+    problem = output_problem(Path(outdir))
+    if problem:
+        raise OutputDirError(problem)
     # Deferred: loading cdktf starts the jsii runtime. stacks.aws first, so the runtime
     # starts with the lazy provider index (see stacks/aws.py).
     from . import aws
@@ -138,6 +166,37 @@ def synthesize(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return names
+
+
+#: What may be at the top of an output folder: synthesis output (``manifest.json``,
+#: ``stacks/``) and the report (``resilience.json``).
+OUTPUT_ENTRIES = frozenset({"manifest.json", "stacks", "resilience.json"})
+
+
+class OutputDirError(Exception):
+    """The output path holds something synthesis would replace but did not write."""
+
+
+def output_problem(out: Path) -> str | None:
+    """Why synthesis must not write to ``out``, or None when it may: ``out`` is missing,
+    empty, or holds only earlier output (:data:`OUTPUT_ENTRIES`). Synthesis replaces the
+    whole folder, so anything else there (a file, a source tree, ``--outdir .``) would be
+    lost."""
+    if not out.exists() and not out.is_symlink():
+        return None
+    if not out.is_dir() or out.is_symlink():
+        return f"{out} exists and is not a folder of synthesis output; choose another --outdir"
+    try:
+        foreign = sorted(e.name for e in out.iterdir() if e.name not in OUTPUT_ENTRIES)
+    except OSError as exc:
+        return f"{out} cannot be read: {exc.strerror}"
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        return (
+            f"{out} holds entries synthesis did not write ({shown}); synthesis replaces the whole "
+            "folder, so choose an empty or new --outdir"
+        )
+    return None
 
 
 def _backend_change(old: Path, new: Path) -> str | None:
@@ -277,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
         configs = load_all(paths)
     except ConfigError as exc:
         return print_problems(exc, "nothing was synthesized and any earlier output is unchanged.")
+    outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR
+    if args.config and not args.check and Path(outdir).resolve() == Path(DEFAULT_OUTDIR).resolve():
+        # cdktf.out holds the stacks of config/*.yaml: a file given with --config must not
+        # take the name of another one there.
+        clashes = name_clashes(configs, discover())
+        if clashes:
+            return print_problems(ConfigError(clashes), "nothing was synthesized and any earlier output is unchanged.")
     for path, cfg in configs:
         for field, message in advisories(cfg) + user_data_advisories(cfg, path):
             print(f"warning: {path}: {field}: {message}", file=sys.stderr)
@@ -287,11 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     if cli_problem:
         print(f"error: {cli_problem}. Nothing was synthesized.", file=sys.stderr)
         return 1
-    outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR
     try:
         names = synthesize(
             configs, outdir, partial=bool(args.config), warn=lambda line: print(f"warning: {line}", file=sys.stderr)
         )
+    except OutputDirError as exc:
+        print(f"error: {exc}. Nothing was synthesized.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"error: interrupted; {outdir} is unchanged", file=sys.stderr)
         return 130

@@ -138,3 +138,21 @@ def test_interpreter_without_the_packages_gets_a_clear_error():
     assert "Traceback" not in result.stderr
     assert re.match(r"error: Python package '(yaml|pydantic)' is not installed for ", result.stderr), result.stderr
     assert "make synth" in result.stderr and ".venv/bin/python main.py" in result.stderr
+
+
+def test_config_taking_the_name_of_another_environment_file(tmp_path):
+    """`--config other.yaml` whose name is also config/dev.yaml's would replace dev's stack
+    folder in cdktf.out (next to its local state): refused there, fine elsewhere."""
+    data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    data["fleets"]["chat"]["launch_template"].pop("user_data_file")
+    other = tmp_path / "my-dev.yaml"
+    other.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run_main("--config", str(other))  # refused before anything is loaded or written
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"error: {other}: name: 'dev' is also the name of config/dev.yaml: its stack folder "
+        "(and local state) would be replaced; stack names must be unique"
+    )
+    # Validation only, or another output folder: no clash.
+    assert run_main("--config", str(other), "--check").returncode == 0
+    assert run_main("--config", str(other), "--check", "--outdir", str(tmp_path / "out")).returncode == 0

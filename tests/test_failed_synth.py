@@ -13,6 +13,7 @@ product's own code path.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, env, read_tree
+from helpers import ROOT, env, read_tree, run_main
 
 DRIVER = r"""
 import os, sys, time
@@ -76,11 +77,14 @@ def drive(mode: str, out: Path, tmp: Path) -> subprocess.Popen:
 
 @pytest.fixture
 def earlier(synth_dir, tmp_path) -> Path:
-    """An earlier, good output folder: a copy of the session's synth plus a marker file
-    that a successful full synth would remove."""
+    """An earlier, good output folder: a copy of the session's synth whose manifest
+    carries a mark that a successful synth would remove (synth rewrites the manifest;
+    it refuses a folder holding files it did not write)."""
     out = tmp_path / "work" / "cdktf.out"
     shutil.copytree(synth_dir, out)
-    (out / "earlier.txt").write_text("written by an earlier run\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["written_by_an_earlier_run"] = True
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out
 
 
@@ -112,7 +116,7 @@ def test_killed_before_swap_keeps_earlier_output(earlier, tmp_path):
     staging = Path(marker.read_text())
     assert (staging / "manifest.json").exists(), "the new output was complete in staging"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=300)
     assert proc.returncode == -signal.SIGKILL
     assert read_tree(earlier) == before
     # A killed process cannot clean up: its staging folder stays, hidden and ignored by git.
@@ -128,7 +132,7 @@ def test_ctrl_c_before_swap_keeps_earlier_output_and_cleans_up(earlier, tmp_path
         time.sleep(0.2)
     assert marker.exists(), proc.communicate()[1]
     os.kill(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    _, stderr = proc.communicate(timeout=300)  # generous: CI machines may be loaded
     assert proc.returncode == 130, stderr
     assert stderr.splitlines()[-1] == f"error: interrupted; {earlier} is unchanged"
     assert "Traceback" not in stderr
@@ -150,3 +154,33 @@ def test_crash_mid_fallback_swap_is_recovered_by_the_next_run(earlier, tmp_path)
     assert proc.returncode == 1
     assert f"note: restored {earlier} from an interrupted earlier run" in stderr
     assert read_tree(earlier) == before
+
+
+@pytest.mark.parametrize("kind", ["folder with other files", "file", "project folder"])
+def test_outdir_holding_other_things_is_refused(kind, tmp_path):
+    """Synthesis replaces the whole output folder, so an --outdir that holds anything
+    it did not write (a source tree, a file, `.`) is refused: exit 2, nothing touched."""
+    if kind == "folder with other files":
+        out = tmp_path / "mine"
+        (out / "sub").mkdir(parents=True)
+        (out / "important.yaml").write_text("keep me\n")
+        (out / "manifest.json").write_text("{}\n")
+    elif kind == "file":
+        out = tmp_path / "precious.txt"
+        out.write_text("keep me\n")
+    else:
+        out = Path(".")
+    before = read_tree(out) if out.is_dir() and kind != "project folder" else None
+    result = run_main("--config", "config/dev.yaml", "--outdir", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = [l for l in result.stderr.splitlines() if l.startswith("error: ")]
+    if kind == "file":
+        assert line == f"error: {out} exists and is not a folder of synthesis output; choose another --outdir. Nothing was synthesized."
+        assert out.read_text() == "keep me\n"
+    else:
+        assert line.startswith(f"error: {out} holds entries synthesis did not write (")
+        assert "choose an empty or new --outdir" in line
+    if before is not None:
+        assert read_tree(out) == before
+    assert not list(tmp_path.glob(".*staging*"))
