@@ -856,10 +856,39 @@ class CustomMetric(StrictModel):
     )
 
 
+#: Ranges of the five fields of a Unix cron expression, and the names allowed in them.
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")),
+    ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
+)
+
+
+def _recurrence(value: str) -> str:
+    """A Unix cron expression as Auto Scaling takes it: five fields of numbers in range
+    (or names for months and weekdays), ``*``, lists, ranges and steps."""
+    for text, (what, low, high, names) in zip(value.split(" "), _CRON_FIELDS):
+        for item in text.split(","):
+            base, _, step = item.partition("/")
+            if step and not (step.isdigit() and int(step) >= 1):
+                raise ValueError(f"{shown(value)}: step {shown(step)} in the {what} field must be a positive number")
+            for end in ([] if base == "*" else base.split("-", 1)):
+                if end.upper() in names:
+                    continue
+                if not end.isdigit() or not low <= int(end) <= high:
+                    raise ValueError(
+                        f"{shown(value)}: {shown(end)} in the {what} field is not {low}-{high}"
+                        + (f" or a name ({names[0]}...)" if names else "")
+                    )
+    return value
+
+
 class ScheduledAction(StrictModel):
     """A scheduled size change (``aws_autoscaling_schedule``); give at least one size."""
 
-    recurrence: str = Field(
+    recurrence: Annotated[str, AfterValidator(_recurrence)] = Field(
         ...,
         pattern=r"^\S+ \S+ \S+ \S+ \S+$",
         description="Cron expression in five fields, e.g. '0 8 * * MON-FRI'.",
@@ -932,10 +961,10 @@ class FleetAlarms(StrictModel):
     (``aws_cloudwatch_metric_alarm``), sent to the environment's SNS topic."""
 
     unhealthy_host_count: int = Field(
-        1, ge=1, description="Alarm when this many targets are unhealthy (UnHealthyHostCount)."
+        1, ge=1, le=1_000_000_000, description="Alarm when this many targets are unhealthy (UnHealthyHostCount)."
     )
     target_5xx_count: int = Field(
-        10, ge=1, description="Alarm when targets return this many 5XX per period."
+        10, ge=1, le=1_000_000_000, description="Alarm when targets return this many 5XX per period."
     )
     p99_target_response_time: float | None = Field(
         None,
@@ -1980,7 +2009,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
     seen: set = set()
-    for key_node, _ in node.value:
+    # Merge keys (<<: *anchor) bring in defaults that explicit keys may override: only
+    # the explicit keys must be unique. SafeLoader's construct_mapping does the merge.
+    for key_node, _ in (pair for pair in node.value if pair[0].tag != "tag:yaml.org,2002:merge"):
         key = loader.construct_object(key_node, deep=deep)
         marker = (type(key), key)  # 1 and true are different keys
         try:

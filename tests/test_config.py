@@ -131,3 +131,37 @@ def test_schema_file_is_current():
     schema = json.loads(render())
     assert "fleets" in schema["required"]
     assert schema["additionalProperties"] is False
+
+
+def test_yaml_merge_keys_work_and_explicit_keys_still_must_be_unique(tmp_path):
+    """`<<: *anchor` brings in defaults that explicit keys override (YAML merge keys);
+    a key written twice is still an error."""
+    text = """\
+name: merge-test
+region: us-east-1
+network:
+  create_vpc: {availability_zones: [us-east-1a, us-east-1b]}
+load_balancer: {ingress_cidr_blocks: [203.0.113.0/24]}
+fleets:
+  chat:
+    preset: vllm
+    default: true
+    launch_template: {image_ssm_parameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64}
+    autoscaling_group: &asg {min_size: 2, max_size: 4}
+  embed:
+    preset: custom
+    listener_rule: {priority: 10, path_patterns: [/v1/embeddings]}
+    launch_template: {image_ssm_parameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64}
+    autoscaling_group:
+      <<: *asg
+      max_size: 6
+"""
+    path = tmp_path / "merge.yaml"
+    path.write_text(text)
+    cfg = load_config(path)
+    assert (cfg.fleets["embed"].autoscaling_group.min_size, cfg.fleets["embed"].autoscaling_group.max_size) == (2, 6)
+    path.write_text(text + "      max_size: 8\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    [problem] = exc.value.problems
+    assert problem.message.startswith("invalid YAML: line 19, column 7: duplicate key 'max_size'")
