@@ -46,6 +46,10 @@ elif mode == "disk-full":
         raise OSError(28, "No space left on device (injected)")
     cdktf.App.synth = synth_then_fail
 elif mode == "kill-before-swap":
+    # Ctrl-C in a terminal raises KeyboardInterrupt; a test run started in the background
+    # (`make test &`, nohup) would hand this process SIGINT already ignored.
+    import signal
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     def wait_forever(staging, out):
         marker.write_text(str(staging))
         time.sleep(600)
@@ -63,16 +67,40 @@ sys.exit(synth.main(["--outdir", outdir]))
 """
 
 
-def drive(mode: str, out: Path, tmp: Path) -> subprocess.Popen:
+class Driven:
+    """A driver process whose output goes to files, not pipes: waiting for it ends when
+    the process ends, even if a child of it (the jsii Node process) lingers and would
+    keep a pipe open. ``communicate`` mirrors ``Popen.communicate``."""
+
+    def __init__(self, args: list[str], tmp: Path, mode: str):
+        self._out, self._err = tmp / f"{mode}.stdout", tmp / f"{mode}.stderr"
+        with self._out.open("w") as out, self._err.open("w") as err:
+            self.popen = subprocess.Popen(args, cwd=ROOT, env=env(), stdout=out, stderr=err, text=True)
+        self.pid = self.popen.pid
+
+    @property
+    def returncode(self):
+        return self.popen.returncode
+
+    def poll(self):
+        return self.popen.poll()
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            tree = subprocess.run(["ps", "-o", "pid,ppid,stat,wchan:20,args", "--ppid", str(self.pid), "-p", str(self.pid)],
+                                  capture_output=True, text=True).stdout
+            self.popen.kill()
+            raise AssertionError(
+                f"driver still running after {timeout} s\n{tree}\nstderr:\n{self._err.read_text()[-3000:]}"
+            ) from None
+        return self._out.read_text(), self._err.read_text()
+
+
+def drive(mode: str, out: Path, tmp: Path) -> Driven:
     marker = tmp / f"{mode}.marker"
-    return subprocess.Popen(
-        [sys.executable, "-c", DRIVER, mode, str(out), str(marker)],
-        cwd=ROOT,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return Driven([sys.executable, "-c", DRIVER, mode, str(out), str(marker)], tmp, mode)
 
 
 @pytest.fixture
