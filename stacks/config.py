@@ -1764,7 +1764,7 @@ def _fleet_checks(where: str, fleet: Fleet) -> list[tuple[str, str]]:
         )
     if tg.slow_start and not 30 <= tg.slow_start <= 900:
         out.append((f"{where}.target_group.slow_start", "must be 0 (off) or 30-900 seconds"))
-    if tg.slow_start and tg.load_balancing_algorithm_type != "round_robin":
+    elif tg.slow_start and tg.load_balancing_algorithm_type != "round_robin":
         out.append(
             (
                 f"{where}.target_group.slow_start",
