@@ -152,9 +152,15 @@ InstanceType = Annotated[
     Field(description="EC2 instance type, for example g5.xlarge."),
 ]
 Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(aws|[0-9]{12})?:.+$")]
+def _is_absolute(value: str) -> bool:
+    """A path that does not depend on where the config is: leading '/', '\\' or '~', or
+    a Windows drive letter."""
+    return value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":")
+
+
 def _relative_path(value: str) -> str:
     parts = value.replace("\\", "/").split("/")
-    if value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
+    if _is_absolute(value) or ".." in parts:
         raise ValueError(
             f"{value!r} must be a relative path inside the stack folder (no leading '/', "
             "'~', drive letter or '..'), so the synthesized JSON is portable"
@@ -2274,7 +2280,7 @@ def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str], ro
     not a regular file, unreadable, not UTF-8, over the EC2 16 KB limit once the
     ``FLEET_*`` lines (``variables``, see stacks/user_data.py) are added, or containing
     secret-looking text (reported by line, never echoed)."""
-    if shown_as.startswith(("/", "\\", "~")) or (len(shown_as) > 1 and shown_as[1] == ":"):
+    if _is_absolute(shown_as):
         return [f"{shown(shown_as)} must be a path relative to the config file's folder (no leading '/', '~' or drive letter)"]
     try:
         exists = path.exists() or path.is_symlink()

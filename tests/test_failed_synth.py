@@ -103,6 +103,19 @@ def drive(mode: str, out: Path, tmp: Path) -> Driven:
     return Driven([sys.executable, "-c", DRIVER, mode, str(out), str(marker)], tmp, mode)
 
 
+def drive_until_swap(out: Path, tmp: Path) -> tuple[Driven, Path]:
+    """Start a synthesis that stops just before swapping its output in (mode
+    ``kill-before-swap``); return once it is there, with the marker file naming its
+    staging folder."""
+    proc = drive("kill-before-swap", out, tmp)
+    marker = tmp / "kill-before-swap.marker"
+    deadline = time.monotonic() + 600
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.exists(), proc.communicate()[1]
+    return proc, marker
+
+
 @pytest.fixture
 def earlier(synth_dir, tmp_path) -> Path:
     """An earlier, good output folder: a copy of the session's synth whose manifest
@@ -135,12 +148,7 @@ def test_exception_during_synthesis_keeps_earlier_output(mode, earlier, tmp_path
 
 def test_killed_before_swap_keeps_earlier_output(earlier, tmp_path):
     before = read_tree(earlier)
-    proc = drive("kill-before-swap", earlier, tmp_path)
-    marker = tmp_path / "kill-before-swap.marker"
-    deadline = time.monotonic() + 600
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert marker.exists(), proc.communicate()[1]
+    proc, marker = drive_until_swap(earlier, tmp_path)
     staging = Path(marker.read_text())
     assert (staging / "manifest.json").exists(), "the new output was complete in staging"
     os.kill(proc.pid, signal.SIGKILL)
@@ -153,12 +161,7 @@ def test_killed_before_swap_keeps_earlier_output(earlier, tmp_path):
 
 def test_ctrl_c_before_swap_keeps_earlier_output_and_cleans_up(earlier, tmp_path):
     before = read_tree(earlier)
-    proc = drive("kill-before-swap", earlier, tmp_path)
-    marker = tmp_path / "kill-before-swap.marker"
-    deadline = time.monotonic() + 600
-    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert marker.exists(), proc.communicate()[1]
+    proc, marker = drive_until_swap(earlier, tmp_path)
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=300)  # generous: CI machines may be loaded
     assert proc.returncode == 130, stderr

@@ -137,6 +137,12 @@ class Aws:
         return self._clients[service]
 
 
+def mixed_policy_dropped(asg: dict) -> bool:
+    """True for a synthesized group whose mixed instances policy moto drops: one created
+    with desired capacity 0 comes back with neither a policy nor a template."""
+    return "mixed_instances_policy" in asg and asg.get("desired_capacity") == 0
+
+
 def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = True) -> dict:
     """The test-only override for the synthesized stack ``stack`` (parsed
     ``cdk.tf.json``), pointing the AWS provider at ``endpoint``.
@@ -183,7 +189,7 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         body = resources["aws_autoscaling_group"][name]
         if "mixed_instances_policy" in asg:
             body["wait_for_capacity_timeout"] = "0"
-            if asg.get("desired_capacity") == 0:
+            if mixed_policy_dropped(asg):
                 # moto drops the mixed instances policy of a group created with desired
                 # capacity 0 (describe returns no policy): ignored (idempotence).
                 ignore("aws_autoscaling_group", name, "default_instance_warmup", "mixed_instances_policy")
