@@ -24,14 +24,14 @@ guide) and the S3 security best practices:
 
 from __future__ import annotations
 
-from cdktf import Fn
-from constructs import Construct
+from cdktf import Fn, TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
 from .principals import elb_log_principal
+from .parts import Part
 
-class AccessLogsBucket(Construct):
+class AccessLogsBucket(Part):
     """Creates the access log bucket and its configuration for one environment.
 
     Takes the config, the partition token and the account ID token. Attributes:
@@ -40,12 +40,12 @@ class AccessLogsBucket(Construct):
     object when the ALB enables logging.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, cfg: EnvironmentConfig, partition: str, account_id: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, partition: str, account_id: str):
         super().__init__(scope, id_)
         logs = cfg.load_balancer.access_logs
         self.bucket = aws.s3_bucket.S3Bucket(
-            self,
-            "bucket",
+            self.stack,
+            self.element_id("bucket"),
             bucket_prefix=logs.bucket_prefix or f"{cfg.name}-alb-logs-",
             force_destroy=not cfg.deletion_protection,
             tags={"Name": f"{cfg.name}-alb-logs"},
@@ -53,14 +53,14 @@ class AccessLogsBucket(Construct):
         bucket_id = self.bucket.id
         self.bucket_name = self.bucket.bucket
         ownership = aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self,
-            "ownership",
+            self.stack,
+            self.element_id("ownership"),
             bucket=bucket_id,
             rule={"object_ownership": "BucketOwnerEnforced"},
         )
         public_access = aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
-            self,
-            "public_access_block",
+            self.stack,
+            self.element_id("public_access_block"),
             bucket=bucket_id,
             block_public_acls=True,
             block_public_policy=True,
@@ -69,8 +69,8 @@ class AccessLogsBucket(Construct):
         )
         sse = aws.s3_bucket_server_side_encryption_configuration
         encryption = sse.S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
+            self.stack,
+            self.element_id("encryption"),
             bucket=bucket_id,
             rule=[
                 sse.S3BucketServerSideEncryptionConfigurationRuleA(
@@ -81,15 +81,15 @@ class AccessLogsBucket(Construct):
             ],
         )
         aws.s3_bucket_versioning.S3BucketVersioningA(
-            self,
-            "versioning",
+            self.stack,
+            self.element_id("versioning"),
             bucket=bucket_id,
             versioning_configuration={"status": "Enabled"},
         )
         lc = aws.s3_bucket_lifecycle_configuration
         aws.s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
+            self.stack,
+            self.element_id("lifecycle"),
             bucket=bucket_id,
             rule=[
                 lc.S3BucketLifecycleConfigurationRule(
@@ -132,8 +132,8 @@ class AccessLogsBucket(Construct):
             ],
         }
         bucket_policy = aws.s3_bucket_policy.S3BucketPolicy(
-            self,
-            "policy",
+            self.stack,
+            self.element_id("policy"),
             bucket=bucket_id,
             policy=Fn.jsonencode(policy),
             # S3 rejects a policy while the public access block is being changed.

@@ -14,27 +14,29 @@ the configured one, or one the stack creates, encrypted with the AWS managed SNS
 
 from __future__ import annotations
 
-from constructs import Construct
+
+from cdktf import TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
+from .parts import Part
 
 
-class Alarms(Construct):
+class Alarms(Part):
     """Creates the SNS topic (unless given) and three alarms per fleet.
 
     ``target_groups`` maps fleet name to its ``LbTargetGroup``; ``alb_arn_suffix`` is the
     ALB's ``arn_suffix`` token. Attribute ``topic_arn`` (str token).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, cfg: EnvironmentConfig, target_groups: dict, alb_arn_suffix: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, target_groups: dict, alb_arn_suffix: str):
         super().__init__(scope, id_)
         if cfg.alarms.sns_topic_arn:
             self.topic_arn = cfg.alarms.sns_topic_arn
         else:
             topic = aws.sns_topic.SnsTopic(
-                self,
-                "topic",
+                self.stack,
+                self.element_id("topic"),
                 name=f"{cfg.name}-fleet-alarms",
                 kms_master_key_id="alias/aws/sns",
             )
@@ -56,8 +58,8 @@ class Alarms(Construct):
             ]
             for key, metric, stat, comparison, threshold, description in specs:
                 aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
-                    self,
-                    f"{fleet_name}-{key}",
+                    self.stack,
+                    self.element_id(f"{fleet_name}-{key}"),
                     alarm_name=f"{cfg.name}-{fleet_name}-{key}",
                     alarm_description=description,
                     namespace="AWS/ApplicationELB",

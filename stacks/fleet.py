@@ -26,12 +26,12 @@ from __future__ import annotations
 import base64
 import json
 
-from cdktf import Token
-from constructs import Construct
+from cdktf import TerraformStack, Token
 
 from .aws import aws
 from .config import EnvironmentConfig, Fleet
 from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
+from .parts import Part
 
 _ASSUME_EC2 = json.dumps(
     {
@@ -58,7 +58,7 @@ GROUP_METRICS = [
 
 
 
-class FleetGroup(Construct):
+class FleetGroup(Part):
     """Creates role, instance profile, launch template and Auto Scaling group(s) for one
     fleet.
 
@@ -72,7 +72,7 @@ class FleetGroup(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: TerraformStack | Part,
         id_: str,
         *,
         cfg: EnvironmentConfig,
@@ -115,8 +115,8 @@ class FleetGroup(Construct):
     def _role(self, partition: str):
         fleet, prefix = self._fleet, self._prefix
         role = aws.iam_role.IamRole(
-            self,
-            "role",
+            self.stack,
+            self.element_id("role"),
             name_prefix=f"{prefix}-"[:38],
             description=f"Instances of the {self._fleet_name} fleet in {self._cfg.name}",
             assume_role_policy=_ASSUME_EC2,
@@ -130,13 +130,13 @@ class FleetGroup(Construct):
             policies.setdefault(arn.rsplit("/", 1)[-1], arn)
         for key, arn in policies.items():
             aws.iam_role_policy_attachment.IamRolePolicyAttachment(
-                self, f"policy-{key}", role=role.name, policy_arn=arn
+                self.stack, self.element_id(f"policy-{key}"), role=role.name, policy_arn=arn
             )
         if fleet.lifecycle_hooks.launch is not None or fleet.lifecycle_hooks.termination is not None:
             names = [prefix] + ([f"{prefix}-spot"] if fleet.spot_autoscaling_group else [])
             aws.iam_role_policy.IamRolePolicy(
-                self,
-                "lifecycle-hooks-policy",
+                self.stack,
+                self.element_id("lifecycle-hooks-policy"),
                 name="complete-lifecycle-actions",
                 role=role.id,
                 policy=json.dumps(
@@ -168,7 +168,7 @@ class FleetGroup(Construct):
                 ),
             )
         return aws.iam_instance_profile.IamInstanceProfile(
-            self, "instance_profile", name_prefix=f"{prefix}-"[:38], role=role.name
+            self.stack, self.element_id("instance_profile"), name_prefix=f"{prefix}-"[:38], role=role.name
         )
 
     # Launch template -------------------------------------------------------------------
@@ -177,7 +177,7 @@ class FleetGroup(Construct):
         lt_cfg = fleet.launch_template
         if lt_cfg.image_ssm_parameter:
             image_id = aws.data_aws_ssm_parameter.DataAwsSsmParameter(
-                self, "image", name=lt_cfg.image_ssm_parameter
+                self.stack, self.element_id("image"), name=lt_cfg.image_ssm_parameter
             ).insecure_value
         else:
             image_id = lt_cfg.image_id
@@ -196,8 +196,8 @@ class FleetGroup(Construct):
         wp = fleet.autoscaling_group.warm_pool
         lt = aws.launch_template
         return lt.LaunchTemplate(
-            self,
-            "launch_template",
+            self.stack,
+            self.element_id("launch_template"),
             name_prefix=f"{prefix}-",
             description=f"{self._fleet_name} fleet of {cfg.name}",
             image_id=image_id,
@@ -322,8 +322,8 @@ class FleetGroup(Construct):
 
         group_tags = {"Name": name, "fleet": self._fleet_name, **cfg.default_tags}
         return mod.AutoscalingGroup(
-            self,
-            id_,
+            self.stack,
+            self.element_id(id_),
             name=name,
             min_size=sizes[0],
             max_size=sizes[1],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from cdktf import TerraformStack
@@ -29,9 +28,10 @@ class FleetStack(TerraformStack):
     """One Terraform stack for one environment.
 
     ``cfg`` is the validated config and ``config_path`` the YAML file it came from (user
-    data paths are relative to it). Terraform resource names are the construct paths
-    joined with underscores (``fleet-chat_autoscaling_group``), with no hash suffix, so
-    they are readable and stay stable as long as the construct IDs do.
+    data paths are relative to it). Every Terraform element is a direct child of the stack
+    (see :mod:`stacks.parts`), so its Terraform name is its construct ID, group name and
+    element name joined with an underscore (``fleet-chat_autoscaling_group``), with no hash
+    suffix: readable, and stable as long as those IDs are.
     """
 
     def __init__(self, scope: Construct, cfg: EnvironmentConfig, config_path: str | Path):
@@ -126,16 +126,3 @@ class FleetStack(TerraformStack):
             fleets=groups,
             alarm_topic_arn=alarms.topic_arn if alarms else None,
         )
-
-    def _allocate_logical_id(self, tf_element) -> str:  # noqa: D401 - jsii override
-        """Terraform name from the construct path below the stack, without hash suffix."""
-        # jsii passes a TerraformElement, or a constructs Node for some callers.
-        # Construct.toString() is the construct path: one jsii round trip instead of
-        # two (.node, .path); this runs for every element of every stack. Classes that
-        # override toString (TerraformVariable, TerraformLocal) use node.path.
-        if getattr(type(tf_element), "to_string", None) is Construct.to_string:
-            path = tf_element.to_string()
-        else:
-            path = getattr(tf_element, "node", tf_element).path
-        parts = path.split("/")[1:]
-        return re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(parts))

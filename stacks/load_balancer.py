@@ -13,13 +13,15 @@
 
 from __future__ import annotations
 
-from constructs import Construct
+
+from cdktf import TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
+from .parts import Part
 
 
-class LoadBalancer(Construct):
+class LoadBalancer(Part):
     """Creates the ALB, listeners and rules.
 
     ``target_groups`` maps fleet name to its ``LbTargetGroup``. Attributes: ``alb``,
@@ -31,7 +33,7 @@ class LoadBalancer(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: TerraformStack | Part,
         id_: str,
         *,
         cfg: EnvironmentConfig,
@@ -46,8 +48,8 @@ class LoadBalancer(Construct):
         lb = cfg.load_balancer
         lifecycle = {"precondition": preconditions} if preconditions else None
         self.alb = aws.lb.Lb(
-            self,
-            "alb",
+            self.stack,
+            self.element_id("alb"),
             name=f"{cfg.name}-alb",
             internal=lb.internal,
             load_balancer_type="application",
@@ -71,8 +73,8 @@ class LoadBalancer(Construct):
         forward = [aws.lb_listener.LbListenerDefaultAction(type="forward", target_group_arn=default_tg.arn)]
         if lb.certificate_arn:
             self.http_listener = aws.lb_listener.LbListener(
-                self,
-                "http",
+                self.stack,
+                self.element_id("http"),
                 load_balancer_arn=self.alb.arn,
                 port=80,
                 protocol="HTTP",
@@ -86,8 +88,8 @@ class LoadBalancer(Construct):
                 ],
             )
             self.serving_listener = aws.lb_listener.LbListener(
-                self,
-                "https",
+                self.stack,
+                self.element_id("https"),
                 load_balancer_arn=self.alb.arn,
                 port=443,
                 protocol="HTTPS",
@@ -97,8 +99,8 @@ class LoadBalancer(Construct):
             )
         else:
             self.http_listener = aws.lb_listener.LbListener(
-                self,
-                "http",
+                self.stack,
+                self.element_id("http"),
                 load_balancer_arn=self.alb.arn,
                 port=80,
                 protocol="HTTP",
@@ -125,8 +127,8 @@ class LoadBalancer(Construct):
                     )
                 )
             aws.lb_listener_rule.LbListenerRule(
-                self,
-                f"rule-{fleet_name}",
+                self.stack,
+                self.element_id(f"rule-{fleet_name}"),
                 listener_arn=self.serving_listener.arn,
                 priority=rule.priority,
                 action=[mod.LbListenerRuleAction(type="forward", target_group_arn=target_groups[fleet_name].arn)],

@@ -13,11 +13,11 @@ creates no log group.
 
 from __future__ import annotations
 
-from cdktf import Fn
-from constructs import Construct
+from cdktf import Fn, TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
+from .parts import Part
 
 
 def needs_log_groups(cfg: EnvironmentConfig) -> bool:
@@ -28,14 +28,14 @@ def needs_log_groups(cfg: EnvironmentConfig) -> bool:
     return flow_logs or waf_logs
 
 
-class LogsKey(Construct):
+class LogsKey(Part):
     """Creates ``aws_kms_key`` for CloudWatch Logs.
 
     Takes the config, the partition and DNS suffix tokens (``data.aws_partition``) and the
     account ID token (``data.aws_caller_identity``). Attribute ``arn``: the key ARN token.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, cfg: EnvironmentConfig, partition: str, dns_suffix: str, account_id: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, partition: str, dns_suffix: str, account_id: str):
         super().__init__(scope, id_)
         region = cfg.region
         policy = {
@@ -69,8 +69,8 @@ class LogsKey(Construct):
             ],
         }
         self.key = aws.kms_key.KmsKey(
-            self,
-            "key",
+            self.stack,
+            self.element_id("key"),
             description=f"CloudWatch Logs of {cfg.name} (VPC flow logs, WAF logs)",
             enable_key_rotation=True,
             deletion_window_in_days=30,

@@ -14,14 +14,14 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from cdktf import Fn, Op, Postcondition, Precondition, TerraformResourceLifecycle, TerraformSelf
-from constructs import Construct
+from cdktf import Fn, Op, Postcondition, Precondition, TerraformResourceLifecycle, TerraformSelf, TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
+from .parts import Part
 
 
-class Network(Construct):
+class Network(Part):
     """Creates or looks up the VPC and subnets for one environment.
 
     Attributes after construction: ``vpc_id`` (str token), ``public_subnet_ids`` and
@@ -33,7 +33,7 @@ class Network(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: TerraformStack | Part,
         id_: str,
         cfg: EnvironmentConfig,
         logs_kms_key_id: str | None = None,
@@ -60,8 +60,8 @@ class Network(Construct):
             azs = []
             for subnet_id in ids:
                 subnet = aws.data_aws_subnet.DataAwsSubnet(
-                    self,
-                    f"{kind}-{subnet_id}",
+                    self.stack,
+                    self.element_id(f"{kind}-{subnet_id}"),
                     id=subnet_id,
                     lifecycle=TerraformResourceLifecycle(
                         postcondition=[
@@ -87,8 +87,8 @@ class Network(Construct):
         cv = cfg.network.create_vpc
         name = cfg.name
         vpc = aws.vpc.Vpc(
-            self,
-            "vpc",
+            self.stack,
+            self.element_id("vpc"),
             cidr_block=cv.cidr_block,
             enable_dns_hostnames=True,
             enable_dns_support=True,
@@ -97,24 +97,24 @@ class Network(Construct):
         self.vpc_id = vpc.id
         # Lock down the default security group: no ingress, no egress.
         aws.default_security_group.DefaultSecurityGroup(
-            self, "default_security_group", vpc_id=vpc.id, tags={"Name": f"{name}-default-locked"}
+            self.stack, self.element_id("default_security_group"), vpc_id=vpc.id, tags={"Name": f"{name}-default-locked"}
         )
         if cv.enable_flow_logs:
             self._flow_logs(name, vpc.id, cv.flow_logs_retention_in_days)
 
         igw = aws.internet_gateway.InternetGateway(
-            self, "internet_gateway", vpc_id=vpc.id, tags={"Name": name}
+            self.stack, self.element_id("internet_gateway"), vpc_id=vpc.id, tags={"Name": name}
         )
         subnets = list(
             ipaddress.ip_network(cv.cidr_block).subnets(new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits)
         )
         n = len(cv.availability_zones)
         public_rt = aws.route_table.RouteTable(
-            self, "public_route_table", vpc_id=vpc.id, tags={"Name": f"{name}-public"}
+            self.stack, self.element_id("public_route_table"), vpc_id=vpc.id, tags={"Name": f"{name}-public"}
         )
         aws.route.Route(
-            self,
-            "public_default_route",
+            self.stack,
+            self.element_id("public_default_route"),
             route_table_id=public_rt.id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
@@ -123,8 +123,8 @@ class Network(Construct):
         nat_ids = []
         for i, az in enumerate(cv.availability_zones):
             public = aws.subnet.Subnet(
-                self,
-                f"public-{az}",
+                self.stack,
+                self.element_id(f"public-{az}"),
                 vpc_id=vpc.id,
                 availability_zone=az,
                 cidr_block=str(subnets[i]),
@@ -132,14 +132,14 @@ class Network(Construct):
                 tags={"Name": f"{name}-public-{az}", "tier": "public"},
             )
             aws.route_table_association.RouteTableAssociation(
-                self, f"public-{az}-route", subnet_id=public.id, route_table_id=public_rt.id
+                self.stack, self.element_id(f"public-{az}-route"), subnet_id=public.id, route_table_id=public_rt.id
             )
             self.public_subnet_ids.append(public.id)
             if cv.nat_gateway == "one_per_az" or i == 0:
-                eip = aws.eip.Eip(self, f"nat-{az}-eip", domain="vpc", tags={"Name": f"{name}-nat-{az}"})
+                eip = aws.eip.Eip(self.stack, self.element_id(f"nat-{az}-eip"), domain="vpc", tags={"Name": f"{name}-nat-{az}"})
                 nat = aws.nat_gateway.NatGateway(
-                    self,
-                    f"nat-{az}",
+                    self.stack,
+                    self.element_id(f"nat-{az}"),
                     allocation_id=eip.id,
                     subnet_id=public.id,
                     tags={"Name": f"{name}-nat-{az}"},
@@ -148,8 +148,8 @@ class Network(Construct):
                 nat_ids.append(nat.id)
         for i, az in enumerate(cv.availability_zones):
             private = aws.subnet.Subnet(
-                self,
-                f"private-{az}",
+                self.stack,
+                self.element_id(f"private-{az}"),
                 vpc_id=vpc.id,
                 availability_zone=az,
                 cidr_block=str(subnets[n + i]),
@@ -157,31 +157,31 @@ class Network(Construct):
                 tags={"Name": f"{name}-private-{az}", "tier": "private"},
             )
             rt = aws.route_table.RouteTable(
-                self, f"private-{az}-route-table", vpc_id=vpc.id, tags={"Name": f"{name}-private-{az}"}
+                self.stack, self.element_id(f"private-{az}-route-table"), vpc_id=vpc.id, tags={"Name": f"{name}-private-{az}"}
             )
             aws.route.Route(
-                self,
-                f"private-{az}-default-route",
+                self.stack,
+                self.element_id(f"private-{az}-default-route"),
                 route_table_id=rt.id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nat_ids[i] if cv.nat_gateway == "one_per_az" else nat_ids[0],
             )
             aws.route_table_association.RouteTableAssociation(
-                self, f"private-{az}-route", subnet_id=private.id, route_table_id=rt.id
+                self.stack, self.element_id(f"private-{az}-route"), subnet_id=private.id, route_table_id=rt.id
             )
             self.private_subnet_ids.append(private.id)
 
     def _flow_logs(self, name: str, vpc_id: str, retention: int) -> None:
         group = aws.cloudwatch_log_group.CloudwatchLogGroup(
-            self,
-            "flow_logs_group",
+            self.stack,
+            self.element_id("flow_logs_group"),
             name_prefix=f"/vpc/{name}/flow-logs-",
             retention_in_days=retention,
             kms_key_id=self.logs_kms_key_id,
         )
         role = aws.iam_role.IamRole(
-            self,
-            "flow_logs_role",
+            self.stack,
+            self.element_id("flow_logs_role"),
             name_prefix=f"{name}-flow-logs-"[:38],
             description=f"Lets VPC Flow Logs write to CloudWatch Logs for {name}.",
             assume_role_policy=json.dumps(
@@ -201,8 +201,8 @@ class Network(Construct):
         # A standalone policy resource: the role's inline_policy argument is deprecated
         # in the AWS provider 5.x.
         policy = aws.iam_role_policy.IamRolePolicy(
-            self,
-            "flow_logs_role_policy",
+            self.stack,
+            self.element_id("flow_logs_role_policy"),
             name="write-flow-logs",
             role=role.id,
             policy=Fn.jsonencode(
@@ -224,8 +224,8 @@ class Network(Construct):
             ),
         )
         aws.flow_log.FlowLog(
-            self,
-            "flow_log",
+            self.stack,
+            self.element_id("flow_log"),
             vpc_id=vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",

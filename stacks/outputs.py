@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput
-from constructs import Construct
+from cdktf import TerraformOutput, TerraformStack
+
+from .parts import Part
 
 
-class Outputs(Construct):
-    """Adds the stack outputs; their names are stable and free of construct paths.
+class Outputs(Part):
+    """Adds the stack outputs, named without the group prefix (``alb_dns_name``).
 
     Takes the ``LoadBalancer`` construct, the ``SecurityGroups`` construct, dicts of
     fleet name -> ``LbTargetGroup`` and fleet name -> ``FleetGroup``, and the alarm
@@ -15,12 +16,12 @@ class Outputs(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, lb, security_groups, target_groups: dict, fleets: dict, alarm_topic_arn
+        self, scope: TerraformStack | Part, id_: str, *, lb, security_groups, target_groups: dict, fleets: dict, alarm_topic_arn
     ):
         super().__init__(scope, id_)
 
         def out(name: str, value, description: str) -> None:
-            TerraformOutput(self, name, value=value, description=description).override_logical_id(name)
+            TerraformOutput(self.stack, name, value=value, description=description)
 
         out("alb_dns_name", lb.alb.dns_name, "DNS name of the load balancer.")
         out("alb_arn", lb.alb.arn, "ARN of the load balancer.")

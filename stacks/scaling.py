@@ -13,10 +13,12 @@ per-target metric keeps them proportionate.
 
 from __future__ import annotations
 
-from constructs import Construct
+
+from cdktf import TerraformStack
 
 from .aws import aws
 from .config import Fleet
+from .parts import Part
 
 
 def has_policies(fleet: Fleet) -> bool:
@@ -25,7 +27,7 @@ def has_policies(fleet: Fleet) -> bool:
     return any(x is not None for x in (s.request_count_per_target, s.cpu_utilization, s.custom_metric))
 
 
-class Scaling(Construct):
+class Scaling(Part):
     """Creates the fleet's policies and scheduled actions for each of its groups.
 
     ``groups`` maps a key ("" for the main group, "spot-" for the spot group, used as a
@@ -34,7 +36,7 @@ class Scaling(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: TerraformStack | Part,
         id_: str,
         *,
         fleet_name: str,
@@ -51,8 +53,8 @@ class Scaling(Construct):
 
             def target_tracking(cid: str, policy: str, config: dict) -> None:
                 pol.AutoscalingPolicy(
-                    self,
-                    f"{key}{cid}",
+                    self.stack,
+                    self.element_id(f"{key}{cid}"),
                     name=f"{label}-{policy}",
                     autoscaling_group_name=group_name,
                     policy_type="TargetTrackingScaling",
@@ -106,8 +108,8 @@ class Scaling(Construct):
             # Scheduled sizes describe the main group; the spot group follows by tracking.
             for name, action in sorted(s.scheduled_actions.items()) if not key else []:
                 aws.autoscaling_schedule.AutoscalingSchedule(
-                    self,
-                    f"{key}schedule-{name}",
+                    self.stack,
+                    self.element_id(f"{key}schedule-{name}"),
                     scheduled_action_name=f"{label}-{name}",
                     autoscaling_group_name=group_name,
                     recurrence=action.recurrence,

@@ -14,20 +14,20 @@ permission here; for a customer managed key, grant ``kms:Decrypt`` through
 
 from __future__ import annotations
 
-from cdktf import Fn
-from constructs import Construct
+from cdktf import Fn, TerraformStack
 
 from .aws import aws
 from .principals import secret_resources
+from .parts import Part
 
-class SecretAccess(Construct):
+class SecretAccess(Part):
     """Inline policy ``secret-references`` on ``role_name`` reading ``refs``.
 
     Takes the role name token, the references, the region, and the partition and account
     ID tokens.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, role_name: str, refs: list[str], region: str, partition: str, account_id: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, role_name: str, refs: list[str], region: str, partition: str, account_id: str):
         super().__init__(scope, id_)
         ssm, secrets = secret_resources(refs, partition=partition, region=region, account_id=account_id)
         statements = []
@@ -50,8 +50,8 @@ class SecretAccess(Construct):
                 }
             )
         aws.iam_role_policy.IamRolePolicy(
-            self,
-            "policy",
+            self.stack,
+            self.element_id("policy"),
             name="secret-references",
             role=role_name,
             policy=Fn.jsonencode({"Version": "2012-10-17", "Statement": statements}),

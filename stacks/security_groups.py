@@ -13,32 +13,32 @@ not list position, so reordering ``ingress_cidr_blocks`` does not churn the plan
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
-from constructs import Construct
+from cdktf import TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
+from .parts import Part
 
 
 def _key(cidr: str) -> str:
     return cidr.replace(".", "_").replace("/", "_")
 
 
-class SecurityGroups(Construct):
+class SecurityGroups(Part):
     """Creates the ALB group and one instance group per fleet.
 
     Attributes: ``alb`` (the ALB ``SecurityGroup``) and ``instances`` (dict fleet name ->
     ``SecurityGroup``).
     """
 
-    def __init__(self, scope: Construct, id_: str, cfg: EnvironmentConfig, vpc_id: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, cfg: EnvironmentConfig, vpc_id: str):
         super().__init__(scope, id_)
         name = cfg.name
         lb = cfg.load_balancer
         cbd = TerraformResourceLifecycle(create_before_destroy=True)
         self.alb = aws.security_group.SecurityGroup(
-            self,
-            "alb",
+            self.stack,
+            self.element_id("alb"),
             name_prefix=f"{name}-alb-",
             description=f"ALB for {name}: HTTP/HTTPS from allowed client CIDRs",
             vpc_id=vpc_id,
@@ -49,8 +49,8 @@ class SecurityGroups(Construct):
         for port in ports:
             for cidr in lb.ingress_cidr_blocks:
                 aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
-                    self,
-                    f"alb-ingress-{port}-{_key(cidr)}",
+                    self.stack,
+                    self.element_id(f"alb-ingress-{port}-{_key(cidr)}"),
                     security_group_id=self.alb.id,
                     description=f"{'HTTPS' if port == 443 else 'HTTP'} from {cidr}",
                     ip_protocol="tcp",
@@ -61,8 +61,8 @@ class SecurityGroups(Construct):
         self.instances = {}
         for fleet_name, fleet in cfg.fleets.items():
             sg = aws.security_group.SecurityGroup(
-                self,
-                f"{fleet_name}-instances",
+                self.stack,
+                self.element_id(f"{fleet_name}-instances"),
                 name_prefix=f"{name}-{fleet_name}-",
                 description=f"{fleet_name} fleet instances of {name}: app port from the ALB only",
                 vpc_id=vpc_id,
@@ -72,8 +72,8 @@ class SecurityGroups(Construct):
             self.instances[fleet_name] = sg
             port = fleet.port
             aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
-                self,
-                f"{fleet_name}-ingress-from-alb",
+                self.stack,
+                self.element_id(f"{fleet_name}-ingress-from-alb"),
                 security_group_id=sg.id,
                 description=f"Port {port} from the ALB",
                 ip_protocol="tcp",
@@ -82,8 +82,8 @@ class SecurityGroups(Construct):
                 referenced_security_group_id=self.alb.id,
             )
             aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
-                self,
-                f"alb-egress-to-{fleet_name}",
+                self.stack,
+                self.element_id(f"alb-egress-to-{fleet_name}"),
                 security_group_id=self.alb.id,
                 description=f"Port {port} to the {fleet_name} fleet",
                 ip_protocol="tcp",
@@ -92,8 +92,8 @@ class SecurityGroups(Construct):
                 referenced_security_group_id=sg.id,
             )
             aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
-                self,
-                f"{fleet_name}-egress-https",
+                self.stack,
+                self.element_id(f"{fleet_name}-egress-https"),
                 security_group_id=sg.id,
                 description="HTTPS to AWS APIs and model registries",
                 ip_protocol="tcp",

@@ -8,23 +8,23 @@ would make impossible (AWS target group names are unique per region and account)
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
-from constructs import Construct
+from cdktf import TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
 from .config import Fleet
+from .parts import Part
 
 
-class TargetGroup(Construct):
+class TargetGroup(Part):
     """Creates the target group for one fleet; the resource is ``self.resource``."""
 
-    def __init__(self, scope: Construct, id_: str, *, fleet_name: str, fleet: Fleet, vpc_id: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, fleet_name: str, fleet: Fleet, vpc_id: str):
         super().__init__(scope, id_)
         tg = fleet.target_group
         hc = tg.health_check
         self.resource = aws.lb_target_group.LbTargetGroup(
-            self,
-            "target_group",
+            self.stack,
+            self.element_id("target_group"),
             name_prefix=f"{fleet_name[:5]}-",
             port=fleet.port,
             protocol=tg.protocol,

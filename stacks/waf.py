@@ -20,24 +20,26 @@ Rule names and priorities derive from the config only, so plans are stable.
 
 from __future__ import annotations
 
-from constructs import Construct
+
+from cdktf import TerraformStack
 
 from .aws import aws
 from .config import EnvironmentConfig
+from .parts import Part
 
 
 def _visibility(metric: str) -> dict:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric[:255], "sampled_requests_enabled": True}
 
 
-class WebAcl(Construct):
+class WebAcl(Part):
     """Creates the web ACL, its association with the ALB and its logging.
 
     Takes the config, the ALB ARN token and the KMS key ARN for the log group (or None).
     Attribute ``acl``: the ``Wafv2WebAcl``.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, cfg: EnvironmentConfig, alb_arn: str, logs_kms_key_id: str | None):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, alb_arn: str, logs_kms_key_id: str | None):
         super().__init__(scope, id_)
         waf = cfg.load_balancer.waf
         name = cfg.name
@@ -78,8 +80,8 @@ class WebAcl(Construct):
                 )
             )
         self.acl = mod.Wafv2WebAcl(
-            self,
-            "web_acl",
+            self.stack,
+            self.element_id("web_acl"),
             name=f"{name}-alb",
             description=f"Protects the {name} inference ALB",
             scope="REGIONAL",
@@ -89,20 +91,20 @@ class WebAcl(Construct):
             tags={"Name": f"{name}-alb"},
         )
         aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
-            self, "association", resource_arn=alb_arn, web_acl_arn=self.acl.arn
+            self.stack, self.element_id("association"), resource_arn=alb_arn, web_acl_arn=self.acl.arn
         )
         if waf.logging.enabled:
             group = aws.cloudwatch_log_group.CloudwatchLogGroup(
-                self,
-                "log_group",
+                self.stack,
+                self.element_id("log_group"),
                 name_prefix=f"aws-waf-logs-{name}-",
                 retention_in_days=waf.logging.retention_in_days,
                 kms_key_id=logs_kms_key_id,
             )
             lc = aws.wafv2_web_acl_logging_configuration
             aws.wafv2_web_acl_logging_configuration.Wafv2WebAclLoggingConfiguration(
-                self,
-                "logging",
+                self.stack,
+                self.element_id("logging"),
                 resource_arn=self.acl.arn,
                 log_destination_configs=[group.arn],
                 redacted_fields=[

@@ -221,3 +221,32 @@ def test_backend_and_outputs(stacks, name):
     for out in ("alb_dns_name", "alb_arn", "chat_target_group_arn", "chat_autoscaling_group_name",
                 "alb_security_group_id", "chat_instance_security_group_id"):
         assert out in s["output"], out
+
+
+def _addresses(stack: dict) -> set[str]:
+    found = {f"{t}.{n}" for t, rs in stack.get("resource", {}).items() for n in rs}
+    found |= {f"data.{t}.{n}" for t, rs in stack.get("data", {}).items() for n in rs}
+    return found | {f"output.{n}" for n in stack.get("output", {})}
+
+
+@pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
+def test_terraform_addresses_stay_stable(stacks, name):
+    """Every address the example had when ``tests/stable_addresses.json`` was recorded
+    is still there: renaming one would make Terraform destroy and re-create it (an ALB,
+    an Auto Scaling group) on the next apply. New elements may be added; to remove
+    one on purpose, remove it from that file in the same change."""
+    recorded = set(json.loads((ROOT / "tests" / "stable_addresses.json").read_text())[name])
+    assert recorded - _addresses(stacks[name]) == set()
+
+
+@pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
+def test_every_element_is_a_direct_child_of_its_stack(stacks, name):
+    """stacks/parts.py: every element's construct path is ``<stack>/<terraform name>``, so
+    cdktf's default naming gives the readable name with no hash suffix and needs no
+    per-element callback into Python."""
+    s = stacks[name]
+    elements = [(n, r) for block in ("resource", "data") for rs in s.get(block, {}).values() for n, r in rs.items()]
+    assert elements
+    for tf_name, body in elements:
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", tf_name)
+        assert body["//"]["metadata"] == {"path": f"{name}/{tf_name}", "uniqueId": tf_name}
