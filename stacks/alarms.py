@@ -25,7 +25,7 @@ from .parts import Part
 class Alarms(Part):
     """Creates the SNS topic (unless given) and three alarms per fleet.
 
-    ``target_groups`` maps fleet name to its ``LbTargetGroup``; ``alb_arn_suffix`` is the
+    ``target_groups`` maps fleet name to its ``TargetGroup``; ``alb_arn_suffix`` is the
     ALB's ``arn_suffix`` token. Attribute ``topic_arn`` (str token).
     """
 

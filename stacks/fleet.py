@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import cached_property
 
 from cdktf import TerraformStack, Token
 
@@ -66,8 +67,9 @@ class FleetGroup(Part):
     fleet's instance security group ID, its target group ARN, the user data text (or
     None), the partition name token, whether a scaling policy manages desired capacity,
     and plan-time preconditions for the subnets. Attributes: ``launch_template``,
-    ``group`` (the main ``AutoscalingGroup``), ``spot_group`` (or None) and ``groups``
-    (both, main first).
+    ``group`` (the main ``AutoscalingGroup``), ``spot_group`` (or None), ``groups``
+    (both, main first), and ``role_name``, ``group_name`` and ``spot_group_name`` (str
+    tokens, each read once; the last None without a spot group).
     """
 
     def __init__(
@@ -111,6 +113,14 @@ class FleetGroup(Part):
             )
         self.groups = [g for g in (self.group, self.spot_group) if g is not None]
 
+    @cached_property
+    def group_name(self) -> str:
+        return self.group.name
+
+    @cached_property
+    def spot_group_name(self) -> str | None:
+        return None if self.spot_group is None else self.spot_group.name
+
     # IAM -------------------------------------------------------------------------------
     def _role(self, partition: str):
         fleet, prefix = self._fleet, self._prefix
@@ -122,6 +132,7 @@ class FleetGroup(Part):
             assume_role_policy=_ASSUME_EC2,
         )
         self.role = role
+        self.role_name = role_name = role.name
         policies = {"ssm-core": f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"}
         if fleet.scaling.custom_metric is not None:
             # The CloudWatch agent publishes the custom scaling metric (e.g. GPU use).
@@ -130,7 +141,7 @@ class FleetGroup(Part):
             policies.setdefault(arn.rsplit("/", 1)[-1], arn)
         for key, arn in policies.items():
             aws.iam_role_policy_attachment.IamRolePolicyAttachment(
-                self.stack, self.element_id(f"policy-{key}"), role=role.name, policy_arn=arn
+                self.stack, self.element_id(f"policy-{key}"), role=role_name, policy_arn=arn
             )
         if fleet.lifecycle_hooks.launch is not None or fleet.lifecycle_hooks.termination is not None:
             names = [prefix] + ([f"{prefix}-spot"] if fleet.spot_autoscaling_group else [])
@@ -168,7 +179,7 @@ class FleetGroup(Part):
                 ),
             )
         return aws.iam_instance_profile.IamInstanceProfile(
-            self.stack, self.element_id("instance_profile"), name_prefix=f"{prefix}-"[:38], role=role.name
+            self.stack, self.element_id("instance_profile"), name_prefix=f"{prefix}-"[:38], role=role_name
         )
 
     # Launch template -------------------------------------------------------------------

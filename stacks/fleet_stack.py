@@ -62,7 +62,7 @@ class FleetStack(TerraformStack):
         network = Network(self, "network", cfg, logs_kms_key_id=logs_kms_key_id)
         sgs = SecurityGroups(self, "security_groups", cfg, network.vpc_id)
         target_groups = {
-            name: TargetGroup(self, f"fleet-{name}-tg", fleet_name=name, fleet=fleet, vpc_id=network.vpc_id).resource
+            name: TargetGroup(self, f"fleet-{name}-tg", fleet_name=name, fleet=fleet, vpc_id=network.vpc_id)
             for name, fleet in cfg.fleets.items()
         }
         lb = LoadBalancer(
@@ -70,14 +70,14 @@ class FleetStack(TerraformStack):
             "load_balancer",
             cfg=cfg,
             subnet_ids=network.private_subnet_ids if cfg.load_balancer.internal else network.public_subnet_ids,
-            security_group_id=sgs.alb.id,
+            security_group_id=sgs.alb_id,
             target_groups=target_groups,
             preconditions=network.asg_subnet_az_checks if cfg.load_balancer.internal else network.subnet_az_checks,
             access_logs_bucket=log_bucket,
             depends_on=alb_depends_on,
         )
         if cfg.waf_enabled:
-            WebAcl(self, "waf", cfg=cfg, alb_arn=lb.alb.arn, logs_kms_key_id=logs_kms_key_id)
+            WebAcl(self, "waf", cfg=cfg, alb_arn=lb.alb_arn, logs_kms_key_id=logs_kms_key_id)
         groups = {}
         for name, fleet in cfg.fleets.items():
             fg = FleetGroup(
@@ -87,7 +87,7 @@ class FleetStack(TerraformStack):
                 fleet_name=name,
                 fleet=fleet,
                 subnet_ids=network.private_subnet_ids,
-                security_group_id=sgs.instances[name].id,
+                security_group_id=sgs.instance_ids[name],
                 target_group_arn=target_groups[name].arn,
                 user_data=fleet_user_data(cfg, config_path, name, fleet),
                 partition=partition,
@@ -99,7 +99,7 @@ class FleetStack(TerraformStack):
                 SecretAccess(
                     self,
                     f"fleet-{name}-secrets",
-                    role_name=fg.role.name,
+                    role_name=fg.role_name,
                     refs=list(fleet.launch_template.secret_references),
                     region=cfg.region,
                     partition=partition,
@@ -110,13 +110,13 @@ class FleetStack(TerraformStack):
                 f"fleet-{name}-scaling",
                 fleet_name=name,
                 fleet=fleet,
-                groups={"": fg.group.name, **({"spot-": fg.spot_group.name} if fg.spot_group else {})},
-                alb_arn_suffix=lb.alb.arn_suffix,
+                groups={"": fg.group_name, **({"spot-": fg.spot_group_name} if fg.spot_group else {})},
+                alb_arn_suffix=lb.alb_arn_suffix,
                 target_group_arn_suffix=target_groups[name].arn_suffix,
             )
         alarms = None
         if cfg.alarms.enabled:
-            alarms = Alarms(self, "alarms", cfg=cfg, target_groups=target_groups, alb_arn_suffix=lb.alb.arn_suffix)
+            alarms = Alarms(self, "alarms", cfg=cfg, target_groups=target_groups, alb_arn_suffix=lb.alb_arn_suffix)
         Outputs(
             self,
             "outputs",

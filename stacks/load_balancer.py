@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 
 from cdktf import TerraformStack
 
@@ -24,11 +25,12 @@ from .parts import Part
 class LoadBalancer(Part):
     """Creates the ALB, listeners and rules.
 
-    ``target_groups`` maps fleet name to its ``LbTargetGroup``. Attributes: ``alb``,
+    ``target_groups`` maps fleet name to its ``TargetGroup``. Attributes: ``alb``,
     ``serving_listener`` (the listener that forwards: HTTPS when a certificate is set,
     else HTTP) and ``http_listener``. ``access_logs_bucket`` (bucket name, or None for no
     access logs) and ``depends_on`` (resources the ALB waits for, such as the log
-    bucket's policy) are optional.
+    bucket's policy) are optional. ``alb_arn``, ``alb_arn_suffix``, ``alb_dns_name`` and
+    ``alb_zone_id`` are the ALB's attributes (str tokens, each read once).
     """
 
     def __init__(
@@ -69,13 +71,14 @@ class LoadBalancer(Part):
             lifecycle=lifecycle,
             depends_on=depends_on or None,
         )
+        self.alb_arn = alb_arn = self.alb.arn
         default_tg = target_groups[cfg.default_fleet]
         forward = [aws.lb_listener.LbListenerDefaultAction(type="forward", target_group_arn=default_tg.arn)]
         if lb.certificate_arn:
             self.http_listener = aws.lb_listener.LbListener(
                 self.stack,
                 self.element_id("http"),
-                load_balancer_arn=self.alb.arn,
+                load_balancer_arn=alb_arn,
                 port=80,
                 protocol="HTTP",
                 default_action=[
@@ -90,7 +93,7 @@ class LoadBalancer(Part):
             self.serving_listener = aws.lb_listener.LbListener(
                 self.stack,
                 self.element_id("https"),
-                load_balancer_arn=self.alb.arn,
+                load_balancer_arn=alb_arn,
                 port=443,
                 protocol="HTTPS",
                 ssl_policy=lb.ssl_policy,
@@ -101,17 +104,19 @@ class LoadBalancer(Part):
             self.http_listener = aws.lb_listener.LbListener(
                 self.stack,
                 self.element_id("http"),
-                load_balancer_arn=self.alb.arn,
+                load_balancer_arn=alb_arn,
                 port=80,
                 protocol="HTTP",
                 default_action=forward,
             )
             self.serving_listener = self.http_listener
 
+        listener_arn = None
         for fleet_name, fleet in cfg.fleets.items():
             rule = fleet.listener_rule
             if rule is None:
                 continue
+            listener_arn = listener_arn or self.serving_listener.arn
             mod = aws.lb_listener_rule
             conditions = []
             if rule.path_patterns:
@@ -129,9 +134,21 @@ class LoadBalancer(Part):
             aws.lb_listener_rule.LbListenerRule(
                 self.stack,
                 self.element_id(f"rule-{fleet_name}"),
-                listener_arn=self.serving_listener.arn,
+                listener_arn=listener_arn,
                 priority=rule.priority,
                 action=[mod.LbListenerRuleAction(type="forward", target_group_arn=target_groups[fleet_name].arn)],
                 condition=conditions,
                 tags={"fleet": fleet_name},
             )
+
+    @cached_property
+    def alb_arn_suffix(self) -> str:
+        return self.alb.arn_suffix
+
+    @cached_property
+    def alb_dns_name(self) -> str:
+        return self.alb.dns_name
+
+    @cached_property
+    def alb_zone_id(self) -> str:
+        return self.alb.zone_id

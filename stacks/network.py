@@ -94,28 +94,29 @@ class Network(Part):
             enable_dns_support=True,
             tags={"Name": name},
         )
-        self.vpc_id = vpc.id
+        self.vpc_id = vpc_id = vpc.id
         # Lock down the default security group: no ingress, no egress.
         aws.default_security_group.DefaultSecurityGroup(
-            self.stack, self.element_id("default_security_group"), vpc_id=vpc.id, tags={"Name": f"{name}-default-locked"}
+            self.stack, self.element_id("default_security_group"), vpc_id=vpc_id, tags={"Name": f"{name}-default-locked"}
         )
         if cv.enable_flow_logs:
-            self._flow_logs(name, vpc.id, cv.flow_logs_retention_in_days)
+            self._flow_logs(name, vpc_id, cv.flow_logs_retention_in_days)
 
         igw = aws.internet_gateway.InternetGateway(
-            self.stack, self.element_id("internet_gateway"), vpc_id=vpc.id, tags={"Name": name}
+            self.stack, self.element_id("internet_gateway"), vpc_id=vpc_id, tags={"Name": name}
         )
         subnets = list(
             ipaddress.ip_network(cv.cidr_block).subnets(new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits)
         )
         n = len(cv.availability_zones)
         public_rt = aws.route_table.RouteTable(
-            self.stack, self.element_id("public_route_table"), vpc_id=vpc.id, tags={"Name": f"{name}-public"}
+            self.stack, self.element_id("public_route_table"), vpc_id=vpc_id, tags={"Name": f"{name}-public"}
         )
+        public_rt_id = public_rt.id
         aws.route.Route(
             self.stack,
             self.element_id("public_default_route"),
-            route_table_id=public_rt.id,
+            route_table_id=public_rt_id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
         )
@@ -125,23 +126,24 @@ class Network(Part):
             public = aws.subnet.Subnet(
                 self.stack,
                 self.element_id(f"public-{az}"),
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 availability_zone=az,
                 cidr_block=str(subnets[i]),
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-public-{az}", "tier": "public"},
             )
+            public_id = public.id
             aws.route_table_association.RouteTableAssociation(
-                self.stack, self.element_id(f"public-{az}-route"), subnet_id=public.id, route_table_id=public_rt.id
+                self.stack, self.element_id(f"public-{az}-route"), subnet_id=public_id, route_table_id=public_rt_id
             )
-            self.public_subnet_ids.append(public.id)
+            self.public_subnet_ids.append(public_id)
             if cv.nat_gateway == "one_per_az" or i == 0:
                 eip = aws.eip.Eip(self.stack, self.element_id(f"nat-{az}-eip"), domain="vpc", tags={"Name": f"{name}-nat-{az}"})
                 nat = aws.nat_gateway.NatGateway(
                     self.stack,
                     self.element_id(f"nat-{az}"),
                     allocation_id=eip.id,
-                    subnet_id=public.id,
+                    subnet_id=public_id,
                     tags={"Name": f"{name}-nat-{az}"},
                     depends_on=[igw],
                 )
@@ -150,26 +152,28 @@ class Network(Part):
             private = aws.subnet.Subnet(
                 self.stack,
                 self.element_id(f"private-{az}"),
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 availability_zone=az,
                 cidr_block=str(subnets[n + i]),
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-private-{az}", "tier": "private"},
             )
+            private_id = private.id
             rt = aws.route_table.RouteTable(
-                self.stack, self.element_id(f"private-{az}-route-table"), vpc_id=vpc.id, tags={"Name": f"{name}-private-{az}"}
+                self.stack, self.element_id(f"private-{az}-route-table"), vpc_id=vpc_id, tags={"Name": f"{name}-private-{az}"}
             )
+            rt_id = rt.id
             aws.route.Route(
                 self.stack,
                 self.element_id(f"private-{az}-default-route"),
-                route_table_id=rt.id,
+                route_table_id=rt_id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nat_ids[i] if cv.nat_gateway == "one_per_az" else nat_ids[0],
             )
             aws.route_table_association.RouteTableAssociation(
-                self.stack, self.element_id(f"private-{az}-route"), subnet_id=private.id, route_table_id=rt.id
+                self.stack, self.element_id(f"private-{az}-route"), subnet_id=private_id, route_table_id=rt_id
             )
-            self.private_subnet_ids.append(private.id)
+            self.private_subnet_ids.append(private_id)
 
     def _flow_logs(self, name: str, vpc_id: str, retention: int) -> None:
         group = aws.cloudwatch_log_group.CloudwatchLogGroup(
@@ -179,6 +183,7 @@ class Network(Part):
             retention_in_days=retention,
             kms_key_id=self.logs_kms_key_id,
         )
+        group_arn = group.arn
         role = aws.iam_role.IamRole(
             self.stack,
             self.element_id("flow_logs_role"),
@@ -217,7 +222,7 @@ class Network(Part):
                                 "logs:DescribeLogGroups",
                                 "logs:DescribeLogStreams",
                             ],
-                            "Resource": f"{group.arn}:*",
+                            "Resource": f"{group_arn}:*",
                         }
                     ],
                 }
@@ -229,7 +234,7 @@ class Network(Part):
             vpc_id=vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
-            log_destination=group.arn,
+            log_destination=group_arn,
             iam_role_arn=role.arn,
             depends_on=[policy],
         )

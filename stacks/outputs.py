@@ -10,8 +10,8 @@ from .parts import Part
 class Outputs(Part):
     """Adds the stack outputs, named without the group prefix (``alb_dns_name``).
 
-    Takes the ``LoadBalancer`` construct, the ``SecurityGroups`` construct, dicts of
-    fleet name -> ``LbTargetGroup`` and fleet name -> ``FleetGroup``, and the alarm
+    Takes the ``LoadBalancer`` and ``SecurityGroups`` groups, dicts of fleet name ->
+    ``TargetGroup`` and fleet name -> ``FleetGroup``, and the alarm
     topic ARN (or None when alarms are off).
     """
 
@@ -23,23 +23,23 @@ class Outputs(Part):
         def out(name: str, value, description: str) -> None:
             TerraformOutput(self.stack, name, value=value, description=description)
 
-        out("alb_dns_name", lb.alb.dns_name, "DNS name of the load balancer.")
-        out("alb_arn", lb.alb.arn, "ARN of the load balancer.")
-        out("alb_zone_id", lb.alb.zone_id, "Route 53 zone ID of the load balancer (for alias records).")
-        out("alb_security_group_id", security_groups.alb.id, "Security group of the load balancer.")
+        out("alb_dns_name", lb.alb_dns_name, "DNS name of the load balancer.")
+        out("alb_arn", lb.alb_arn, "ARN of the load balancer.")
+        out("alb_zone_id", lb.alb_zone_id, "Route 53 zone ID of the load balancer (for alias records).")
+        out("alb_security_group_id", security_groups.alb_id, "Security group of the load balancer.")
         if alarm_topic_arn is not None:
             out("alarm_topic_arn", alarm_topic_arn, "SNS topic the fleet alarms notify.")
         for name in sorted(target_groups):
             out(f"{name}_target_group_arn", target_groups[name].arn, f"Target group of the {name} fleet.")
-            out(f"{name}_autoscaling_group_name", fleets[name].group.name, f"Auto Scaling group of the {name} fleet.")
+            out(f"{name}_autoscaling_group_name", fleets[name].group_name, f"Auto Scaling group of the {name} fleet.")
             if fleets[name].spot_group is not None:
                 out(
                     f"{name}_spot_autoscaling_group_name",
-                    fleets[name].spot_group.name,
+                    fleets[name].spot_group_name,
                     f"Spot Auto Scaling group of the {name} fleet.",
                 )
             out(
                 f"{name}_instance_security_group_id",
-                security_groups.instances[name].id,
+                security_groups.instance_ids[name],
                 f"Security group of the {name} fleet's instances.",
             )

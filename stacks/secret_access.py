@@ -2,7 +2,7 @@
 
 The config never holds secret values (``stacks/secrets.py`` rejects them); it names them
 in ``launch_template.secret_references``: Secrets Manager secret ARNs, SSM parameter ARNs
-or SSM parameter names. This construct adds one inline ``aws_iam_role_policy`` to the
+or SSM parameter names. This group adds one inline ``aws_iam_role_policy`` to the
 fleet's instance role that allows reading exactly those (least privilege, no wildcards
 beyond the random suffix Secrets Manager appends to secret ARNs). User data then reads
 them at boot, for example ``aws ssm get-parameter --with-decryption --name /x/hf-token``.

@@ -27,8 +27,9 @@ def _key(cidr: str) -> str:
 class SecurityGroups(Part):
     """Creates the ALB group and one instance group per fleet.
 
-    Attributes: ``alb`` (the ALB ``SecurityGroup``) and ``instances`` (dict fleet name ->
-    ``SecurityGroup``).
+    Attributes: ``alb`` (the ALB ``SecurityGroup``), ``instances`` (dict fleet name ->
+    ``SecurityGroup``), and their IDs (str tokens, each read once): ``alb_id`` and
+    ``instance_ids``.
     """
 
     def __init__(self, scope: TerraformStack | Part, id_: str, cfg: EnvironmentConfig, vpc_id: str):
@@ -45,20 +46,21 @@ class SecurityGroups(Part):
             tags={"Name": f"{name}-alb"},
             lifecycle=cbd,
         )
+        self.alb_id = alb_id = self.alb.id
         ports = [80] + ([443] if lb.certificate_arn else [])
         for port in ports:
             for cidr in lb.ingress_cidr_blocks:
                 aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
                     self.stack,
                     self.element_id(f"alb-ingress-{port}-{_key(cidr)}"),
-                    security_group_id=self.alb.id,
+                    security_group_id=alb_id,
                     description=f"{'HTTPS' if port == 443 else 'HTTP'} from {cidr}",
                     ip_protocol="tcp",
                     from_port=port,
                     to_port=port,
                     cidr_ipv4=cidr,
                 )
-        self.instances = {}
+        self.instances, self.instance_ids = {}, {}
         for fleet_name, fleet in cfg.fleets.items():
             sg = aws.security_group.SecurityGroup(
                 self.stack,
@@ -70,31 +72,32 @@ class SecurityGroups(Part):
                 lifecycle=cbd,
             )
             self.instances[fleet_name] = sg
+            self.instance_ids[fleet_name] = sg_id = sg.id
             port = fleet.port
             aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
                 self.stack,
                 self.element_id(f"{fleet_name}-ingress-from-alb"),
-                security_group_id=sg.id,
+                security_group_id=sg_id,
                 description=f"Port {port} from the ALB",
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
-                referenced_security_group_id=self.alb.id,
+                referenced_security_group_id=alb_id,
             )
             aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
                 self.stack,
                 self.element_id(f"alb-egress-to-{fleet_name}"),
-                security_group_id=self.alb.id,
+                security_group_id=alb_id,
                 description=f"Port {port} to the {fleet_name} fleet",
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
-                referenced_security_group_id=sg.id,
+                referenced_security_group_id=sg_id,
             )
             aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
                 self.stack,
                 self.element_id(f"{fleet_name}-egress-https"),
-                security_group_id=sg.id,
+                security_group_id=sg_id,
                 description="HTTPS to AWS APIs and model registries",
                 ip_protocol="tcp",
                 from_port=443,

@@ -8,6 +8,8 @@ would make impossible (AWS target group names are unique per region and account)
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from cdktf import TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
@@ -16,7 +18,8 @@ from .parts import Part
 
 
 class TargetGroup(Part):
-    """Creates the target group for one fleet; the resource is ``self.resource``."""
+    """Creates the target group for one fleet; the resource is ``self.resource``, and
+    ``arn`` and ``arn_suffix`` are its attributes (str tokens, each read once)."""
 
     def __init__(self, scope: TerraformStack | Part, id_: str, *, fleet_name: str, fleet: Fleet, vpc_id: str):
         super().__init__(scope, id_)
@@ -48,3 +51,11 @@ class TargetGroup(Part):
             tags={"Name": fleet_name, "fleet": fleet_name},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
+
+    @cached_property
+    def arn(self) -> str:
+        return self.resource.arn
+
+    @cached_property
+    def arn_suffix(self) -> str:
+        return self.resource.arn_suffix

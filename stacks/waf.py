@@ -90,8 +90,9 @@ class WebAcl(Part):
             visibility_config=_visibility(f"{name}-web-acl"),
             tags={"Name": f"{name}-alb"},
         )
+        acl_arn = self.acl.arn
         aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
-            self.stack, self.element_id("association"), resource_arn=alb_arn, web_acl_arn=self.acl.arn
+            self.stack, self.element_id("association"), resource_arn=alb_arn, web_acl_arn=acl_arn
         )
         if waf.logging.enabled:
             group = aws.cloudwatch_log_group.CloudwatchLogGroup(
@@ -105,7 +106,7 @@ class WebAcl(Part):
             aws.wafv2_web_acl_logging_configuration.Wafv2WebAclLoggingConfiguration(
                 self.stack,
                 self.element_id("logging"),
-                resource_arn=self.acl.arn,
+                resource_arn=acl_arn,
                 log_destination_configs=[group.arn],
                 redacted_fields=[
                     lc.Wafv2WebAclLoggingConfigurationRedactedFields(
