@@ -11,7 +11,9 @@ Node side: loading that assembly makes the jsii runtime ``require`` the provider
 ``lib/index.js``, which in turn requires all ~2,100 JavaScript submodules (about 4 s and
 400 MB in the Node process). ``jsii_lazy_index.js``, preloaded into the jsii runtime
 through ``NODE_OPTIONS`` while it starts, answers that ``require`` with an object that
-loads each submodule on first use, so Node also loads only what the stacks create.
+loads each submodule on first use, so Node also loads only what the stacks create. A
+second preload, ``jsii_token_traces.js``, stops cdktf from capturing a JavaScript stack
+trace for every token (under jsii those traces show only the kernel's frames).
 
 The synthesized JSON is byte-identical either way (``tests/test_fast_import.py`` and
 ``tests/test_cli_paths.py``). Import this module before anything imports ``cdktf``:
@@ -22,7 +24,7 @@ If the Python fast path fails (for example after a provider upgrade changes the 
 layout), the partial modules are removed and the normal import is used instead; if the
 JavaScript index does not have the expected generated layout, the preload loads it
 unchanged. Synth only gets slower, never wrong. ``AI_FLEET_PROVIDER_IMPORT=full``
-forces the normal import on both sides.
+forces the normal import on both sides, without either preload.
 
 Usage::
 
@@ -98,7 +100,13 @@ mode: str = ""
 #: Node preload that makes the provider's JavaScript index lazy (see module docstring).
 LAZY_INDEX_PRELOAD = Path(__file__).with_name("jsii_lazy_index.js")
 
-#: Whether the jsii runtime of this process started with :data:`LAZY_INDEX_PRELOAD`.
+#: Node preload that keeps cdktf from capturing a stack trace per token.
+TOKEN_TRACES_PRELOAD = Path(__file__).with_name("jsii_token_traces.js")
+
+#: Everything preloaded into the jsii runtime on the fast path.
+KERNEL_PRELOADS = (LAZY_INDEX_PRELOAD, TOKEN_TRACES_PRELOAD)
+
+#: Whether the jsii runtime of this process started with :data:`KERNEL_PRELOADS`.
 lazy_node_index: bool = False
 
 
@@ -109,10 +117,10 @@ def _node_options_arg(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _preload_lazy_index() -> Iterator[bool]:
-    """Add the lazy-index preload to NODE_OPTIONS while the block runs, then restore it.
+def _preload_kernel_patches() -> Iterator[bool]:
+    """Add :data:`KERNEL_PRELOADS` to NODE_OPTIONS while the block runs, then restore it.
 
-    Yields whether the preload applies: False when the jsii runtime is already running
+    Yields whether the preloads apply: False when the jsii runtime is already running
     (something imported ``cdktf`` or ``constructs`` first), as it reads NODE_OPTIONS
     only when it starts.
     """
@@ -120,10 +128,11 @@ def _preload_lazy_index() -> Iterator[bool]:
         yield False
         return
     old = os.environ.get("NODE_OPTIONS")
-    arg = _node_options_arg(LAZY_INDEX_PRELOAD)
-    if old and str(LAZY_INDEX_PRELOAD) in old:
+    missing = [p for p in KERNEL_PRELOADS if not (old and str(p) in old)]
+    if not missing:
         yield True
         return
+    arg = " ".join(_node_options_arg(p) for p in missing)
     os.environ["NODE_OPTIONS"] = f"{old} {arg}" if old else arg
     try:
         yield True
@@ -169,7 +178,7 @@ def load() -> types.SimpleNamespace:
     """
     global mode, lazy_node_index
     if os.environ.get("AI_FLEET_PROVIDER_IMPORT", "fast") != "full":
-        with _preload_lazy_index() as lazy_node_index:
+        with _preload_kernel_patches() as lazy_node_index:
             import cdktf  # noqa: F401 - starts the jsii runtime (Node) with the preload
         try:
             ns = _load_fast()
@@ -188,7 +197,7 @@ def load() -> types.SimpleNamespace:
 
 
 #: Packages whose generated bindings check argument types with
-#: ``typing.get_type_hints`` on every call (see :func:`cache_type_hints`).
+#: ``typing.get_type_hints`` and typeguard on every call (see :func:`speed_up_type_checks`).
 TYPE_CHECKED_PACKAGES = (PACKAGE, "cdktf", "constructs")
 
 #: Name prefix jsii-pacmak gives the stub functions that carry the annotations.
@@ -211,22 +220,60 @@ def _caching(get_type_hints):
     return cached_get_type_hints
 
 
-def cache_type_hints() -> int:
+def accepts_none(expected_type) -> bool:
+    """Whether typeguard accepts ``None`` for ``expected_type`` whatever its other
+    members: ``None``/``NoneType``, ``typing.Any``, ``object``, or a ``Union`` (``Optional``)
+    with ``None`` among its arguments."""
+    import typing
+
+    if expected_type is None or expected_type is type(None) or expected_type is typing.Any or expected_type is object:
+        return True
+    return typing.get_origin(expected_type) is typing.Union and type(None) in typing.get_args(expected_type)
+
+
+def _settling_none(check_type):
+    """The bindings' ``check_type`` with ``None`` against a type that admits ``None``
+    answered without typeguard (the outcome is known: it passes); every other call goes
+    to ``check_type`` unchanged."""
+    admits: dict[int, tuple[object, bool]] = {}  # id -> (the type, kept alive; answer)
+
+    def check_type_settling_none(argname, value, expected_type):
+        if value is None:
+            known = admits.get(id(expected_type))
+            if known is None:
+                known = admits[id(expected_type)] = (expected_type, accepts_none(expected_type))
+            if known[1]:
+                return None
+        return check_type(argname=argname, value=value, expected_type=expected_type)
+
+    check_type_settling_none.settles_none = True
+    return check_type_settling_none
+
+
+def speed_up_type_checks() -> int:
     """Make the jsii bindings' runtime type checks cheaper without turning them off.
 
     Every generated constructor, method and property setter runs (unless Python runs
     with ``-O``) ``typing.get_type_hints(<stub>)`` and then typeguard's ``check_type``
-    on each argument. ``get_type_hints`` re-evaluates the stub's string annotations on
-    every call, about a tenth of a synth's Python time; the stubs never change, so
-    their hints are cached here. The checks themselves still run on every call.
+    on each argument, including each of the 20 to 60 optional arguments a resource's
+    config struct has and the stacks leave unset. Two changes, each giving the same
+    outcome as before for every call:
 
-    Gives each loaded module of :data:`TYPE_CHECKED_PACKAGES` that uses the ``typing``
-    module a copy of it whose ``get_type_hints`` caches results for stub functions
-    (their names start with ``_typecheckingstub__``); other calls go to the real
-    function. The change is made in the namespace the module's functions run in: the
-    modules end with ``publication.publish()``, which leaves in ``sys.modules`` a
-    facade without their private names. Call after the bindings are imported; modules
-    imported later keep the real ``typing``. Returns the number of modules changed.
+    - ``get_type_hints`` re-evaluates the stub's string annotations on every call; the
+      stubs never change, so their hints are cached.
+    - ``check_type`` with the value ``None`` and a type that admits it (``Optional[...]``,
+      see :func:`accepts_none`) returns at once: typeguard would try each member of the
+      union in turn, raising and catching an error for each, before reaching ``None``.
+      About two thirds of the calls, and most of typeguard's time.
+
+    Every other check still runs, so a wrong type (or ``None`` for a required argument)
+    still raises ``TypeError`` (``tests/test_fast_import.py``). The change is made in the
+    namespace the modules' functions run in (:data:`TYPE_CHECKED_PACKAGES`; their
+    ``typing`` is replaced by a copy whose ``get_type_hints`` caches, and their module
+    level ``check_type`` is wrapped): the modules end with ``publication.publish()``,
+    which leaves in ``sys.modules`` a facade without their private names. Call after
+    the bindings are imported; modules imported later keep the real functions. Returns
+    the number of modules changed.
     """
     import typing
 
@@ -238,9 +285,17 @@ def cache_type_hints() -> int:
         if name.split(".")[0] not in TYPE_CHECKED_PACKAGES or module is None:
             continue
         namespace = _function_globals(module)
-        if namespace is not None and namespace.get("typing") is typing:
+        if namespace is None:
+            continue
+        touched = False
+        if namespace.get("typing") is typing:
             namespace["typing"] = shim
-            changed += 1
+            touched = True
+        check = namespace.get("check_type")
+        if callable(check) and not getattr(check, "settles_none", False):
+            namespace["check_type"] = _settling_none(check)
+            touched = True
+        changed += touched
     return changed
 
 

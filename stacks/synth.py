@@ -134,7 +134,7 @@ def synthesize(
 
     from .fleet_stack import FleetStack
 
-    aws.cache_type_hints()
+    aws.speed_up_type_checks()
 
     out = Path(outdir)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""The fast import layer (stacks/aws.py, stacks/jsii_lazy_index.js) loads only what the
-stacks use and changes no byte of output. The normal import giving the same bytes for
+"""The fast import layer (stacks/aws.py, stacks/jsii_lazy_index.js,
+stacks/jsii_token_traces.js) loads only what the stacks use and changes no byte of output. The normal import giving the same bytes for
 every example is in test_cli_paths.py."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from helpers import ROOT, copy_project, env, run_main
 
 PRELOAD = ROOT / "stacks" / "jsii_lazy_index.js"
+TRACES_PRELOAD = ROOT / "stacks" / "jsii_token_traces.js"
 
 
 def test_stack_without_vpc_alone_is_identical_and_loads_few_provider_modules(synth_dir, tmp_path):
@@ -41,6 +42,10 @@ def test_stack_without_vpc_alone_is_identical_and_loads_few_provider_modules(syn
     assert {"provider", "lb", "lbListener", "lbTargetGroup", "launchTemplate", "autoscalingGroup"} <= loaded
     assert not loaded & {"vpc", "subnet", "natGateway", "internetGateway", "flowLog"}
     assert len(loaded) < 40
+    # cdktf's token stack traces are off in the jsii runtime (jsii_token_traces.js).
+    traces = [line for line in lines if line.startswith("traces ")]
+    assert len(traces) == 1 and traces[0].endswith("/cdktf/lib/tokens/private/stack-trace.js")
+    assert "token stack traces kept" not in result.stderr
 
 
 def _fake_provider(root: Path, index_extra: str = "") -> Path:
@@ -111,11 +116,47 @@ def test_unexpected_index_layout_loads_the_real_index(tmp_path, extra):
     assert "warning: lazy provider index not used" in result.stderr
 
 
+_TRACES_PROBE = """
+const { captureStackTrace } = require(process.argv[1]);
+console.log(JSON.stringify(captureStackTrace()));
+"""
+
+
+def _traces_probe(module: Path, preload: bool) -> subprocess.CompletedProcess:
+    node = shutil.which("node")
+    assert node, "Node is required (the jsii runtime runs on it)"
+    args = [node, *(["--require", str(TRACES_PRELOAD)] if preload else []), "-e", _TRACES_PROBE, str(module)]
+    return subprocess.run(args, env=env(), capture_output=True, text=True, timeout=60)
+
+
+def test_token_traces_preload_empties_cdktfs_stack_traces():
+    """With the preload, cdktf's captureStackTrace (the real module, from node_modules)
+    returns the empty trace; without it, a trace."""
+    module = ROOT / "node_modules" / "cdktf" / "lib" / "tokens" / "private" / "stack-trace.js"
+    assert module.is_file(), "run `make install` (npm ci) first"
+    plain, stubbed = _traces_probe(module, False), _traces_probe(module, True)
+    assert plain.returncode == 0 and stubbed.returncode == 0, plain.stderr + stubbed.stderr
+    assert json.loads(plain.stdout) != []
+    assert json.loads(stubbed.stdout) == [] and stubbed.stderr == ""
+
+
+def test_token_traces_preload_leaves_an_unexpected_module_alone(tmp_path):
+    module = tmp_path / "node_modules" / "cdktf" / "lib" / "tokens" / "private" / "stack-trace.js"
+    module.parent.mkdir(parents=True)
+    module.write_text(
+        'exports.captureStackTrace = (below) => ["kept"];\nexports.other = 1;\n'
+    )
+    result = _traces_probe(module, True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["kept"]
+    assert "warning: cdktf token stack traces kept: unexpected exports" in result.stderr
+
+
 _TYPE_CHECK_PROBE = """
 import json, sys, typing
 from stacks import aws
 from cdktf import App, TerraformStack
-changed = aws.cache_type_hints()
+changed = aws.speed_up_type_checks()
 stack = TerraformStack(App(outdir=sys.argv[1]), "probe")
 namespace = aws.aws.sns_topic.SnsTopic.__init__.__globals__
 shim = namespace["typing"]
@@ -125,28 +166,60 @@ for i, bad in enumerate(({"name": 5}, {"kms_master_key_id": ["not", "a", "str"]}
         aws.aws.sns_topic.SnsTopic(stack, f"bad-{i}", **bad)
     except TypeError as exc:
         errors.append(str(exc))
+for i, bad in enumerate(({"scope": None}, {"load_balancer_arn": None})):
+    # None where the argument is required: still a TypeError.
+    args = {"scope": stack, "id_": f"none-{i}", "load_balancer_arn": "arn", "default_action": [], **bad}
+    try:
+        aws.aws.lb_listener.LbListener(**args)
+    except TypeError as exc:
+        errors.append(str(exc))
 aws.aws.sns_topic.SnsTopic(stack, "good", name="ok")
 aws.aws.sns_topic.SnsTopic(stack, "good2", name="ok2")
 stub = next(v for k, v in namespace.items() if k.startswith("_typecheckingstub__"))
+# Every type the fast path answers for None, typeguard itself accepts None for: all
+# annotations of every stub in the loaded binding modules.
+import typeguard
+settled = disagree = 0
+for module in list(sys.modules.values()):
+    ns = aws._function_globals(module) if module is not None and module.__name__.split(".")[0] in aws.TYPE_CHECKED_PACKAGES else None
+    for key, value in (ns or {}).items():
+        if not key.startswith("_typecheckingstub__"):
+            continue
+        for hint in typing.get_type_hints(value).values():
+            if aws.accepts_none(hint):
+                settled += 1
+                try:
+                    typeguard.check_type("x", None, hint)
+                except TypeError:
+                    disagree += 1
 print(json.dumps({
     "changed": changed,
     "shim": shim is not typing and shim.get_type_hints is not typing.get_type_hints,
     "cached": shim.get_type_hints(stub) is shim.get_type_hints(stub),
     "real_untouched": typing.get_type_hints(stub) is not typing.get_type_hints(stub),
     "errors": errors,
+    "wrapped": getattr(namespace["check_type"], "settles_none", False),
+    "settled": settled,
+    "disagree": disagree,
 }))
 """
 
 
-def test_cached_type_hints_keep_the_bindings_type_checks(tmp_path):
-    """cache_type_hints() (stacks/aws.py) caches the stubs' hints in the binding modules
-    only, and a wrong argument type is still a TypeError at synth."""
+def test_faster_type_checks_keep_the_bindings_type_checks(tmp_path):
+    """speed_up_type_checks() (stacks/aws.py) caches the stubs' hints in the binding
+    modules only, and answers None-for-Optional without typeguard only where typeguard
+    gives the same answer; a wrong argument type, or None for a required argument, is
+    still a TypeError at synth."""
     result = subprocess.run([sys.executable, "-c", _TYPE_CHECK_PROBE, str(tmp_path)], cwd=ROOT, env=env(),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["changed"] > 40  # the provider submodules the stacks use, cdktf, constructs
     assert seen["shim"] and seen["cached"] and seen["real_untouched"]
-    [name, key] = seen["errors"]
+    [name, key, scope, arn] = seen["errors"]
     assert "type of argument name must be" in name and "int" in name
     assert "type of argument kms_master_key_id must be" in key and "list" in key
+    assert "type of argument scope must be constructs.Construct; got NoneType" in scope
+    assert "type of argument load_balancer_arn must be str; got NoneType" in arn
+    assert seen["wrapped"]
+    assert seen["settled"] > 5000 and seen["disagree"] == 0, seen
