@@ -220,6 +220,42 @@ def _caching(get_type_hints):
     return cached_get_type_hints
 
 
+class _MemoizedForm:
+    """A ``typing`` form (``Optional``, ``Union``, ``Sequence``, ...) whose subscriptions
+    are cached without bound. ``typing`` caches them in an LRU of 128 entries per form;
+    the bindings' property getters build ``typing.Optional[...]`` on every read (jsii
+    reads every property of every struct it sends), over far more than 128 distinct
+    types, so that cache mostly misses and each miss builds the type again. The cached
+    value is the object ``typing`` returns."""
+
+    __slots__ = ("_form", "_cache")
+
+    def __init__(self, form):
+        self._form, self._cache = form, {}
+
+    def __getitem__(self, params):
+        try:
+            return self._cache[params]
+        except KeyError:
+            value = self._cache[params] = self._form[params]
+            return value
+        except TypeError:  # unhashable parameters: no caching
+            return self._form[params]
+
+    def __getattr__(self, name):
+        return getattr(self._form, name)
+
+    def __call__(self, *args, **kwargs):
+        return self._form(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(self._form)
+
+
+#: The ``typing`` forms the generated bindings subscribe at run time.
+_MEMOIZED_FORMS = ("Optional", "Union", "List", "Dict", "Sequence", "Mapping")
+
+
 def accepts_none(expected_type) -> bool:
     """Whether typeguard accepts ``None`` for ``expected_type`` whatever its other
     members: ``None``/``NoneType``, ``typing.Any``, ``object``, or a ``Union`` (``Optional``)
@@ -261,6 +297,9 @@ def speed_up_type_checks() -> int:
 
     - ``get_type_hints`` re-evaluates the stub's string annotations on every call; the
       stubs never change, so their hints are cached.
+    - ``typing.Optional[...]`` and the other forms the bindings subscribe on every
+      property read are cached without bound (:class:`_MemoizedForm`): the same type
+      objects, built once.
     - ``check_type`` with the value ``None`` and a type that admits it (``Optional[...]``,
       see :func:`accepts_none`) returns at once: typeguard would try each member of the
       union in turn, raising and catching an error for each, before reaching ``None``.
@@ -269,8 +308,8 @@ def speed_up_type_checks() -> int:
     Every other check still runs, so a wrong type (or ``None`` for a required argument)
     still raises ``TypeError`` (``tests/test_fast_import.py``). The change is made in the
     namespace the modules' functions run in (:data:`TYPE_CHECKED_PACKAGES`; their
-    ``typing`` is replaced by a copy whose ``get_type_hints`` caches, and their module
-    level ``check_type`` is wrapped): the modules end with ``publication.publish()``,
+    ``typing`` is replaced by a copy with those caches, and their module level
+    ``check_type`` is wrapped): the modules end with ``publication.publish()``,
     which leaves in ``sys.modules`` a facade without their private names. Call after
     the bindings are imported; modules imported later keep the real functions. Returns
     the number of modules changed.
@@ -280,6 +319,8 @@ def speed_up_type_checks() -> int:
     shim = types.ModuleType("typing", typing.__doc__)
     shim.__dict__.update(typing.__dict__)
     shim.get_type_hints = _caching(typing.get_type_hints)
+    for form in _MEMOIZED_FORMS:
+        setattr(shim, form, _MemoizedForm(getattr(typing, form)))
     changed = 0
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] not in TYPE_CHECKED_PACKAGES or module is None:
