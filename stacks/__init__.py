@@ -1,9 +1,13 @@
-"""CDKTF constructs and the stack that turn an environment config into Terraform JSON.
+"""The CDKTF stack, and the groups of Terraform elements it is built from, that turn an
+environment config into Terraform JSON.
 
-One module per AWS concern:
+One module per AWS concern (each a ``parts.Part``: its elements go straight into the
+stack, so their Terraform names stay short and stable):
 
 - ``config``: the typed environment config (pydantic), YAML loading and cross-field checks.
-- ``aws``: loads only the AWS provider submodules the stacks use (fast import layer).
+- ``aws``: loads only the AWS provider submodules the stacks use (fast import layer)
+  and makes the bindings' runtime type checks cheaper.
+- ``parts``: the ``Part`` base class and its element naming.
 - ``network``: existing VPC/subnets, or a new VPC with public and private subnets.
 - ``security_groups``: ALB and instance security groups with standalone rules.
 - ``target_group``: one ALB target group per fleet.
@@ -15,7 +19,7 @@ One module per AWS concern:
   access to a fleet's secret references; ``principals``: their IAM data (no provider).
 - ``secrets``: detection of secret-looking values in configs and user data.
 - ``outputs``: Terraform outputs.
-- ``fleet_stack``: the stack class that wires the constructs from one config.
+- ``fleet_stack``: the stack class that wires the groups from one config.
 - ``synth``: the command line (``python main.py``) with staged, all-or-nothing output.
 """
 
