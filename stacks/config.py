@@ -39,6 +39,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .parts import terraform_safe
 from .secrets import SECRET_WORDS, find_tokens, is_reference, redact, scan_text, shown
 from .user_data import fleet_variables
 from .user_data import render as render_user_data
@@ -152,6 +153,24 @@ InstanceType = Annotated[
     Field(description="EC2 instance type, for example g5.xlarge."),
 ]
 Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(aws|[0-9]{12})?:.+$")]
+ManagedPolicyArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/(?:[!-.0-~]+/)*[A-Za-z0-9_+=,.@-]{1,128}$"),
+    Field(
+        description="IAM managed policy ARN: arn:<partition>:iam::<aws or account>:policy/"
+        "[<path>/]<name>, the name 1-128 letters, digits and _+=,.@- (IAM's limits)."
+    ),
+]
+
+#: Attachment keys of the policies every instance role may get (Terraform names
+#: ``fleet-<name>_policy-<key>``, stacks/fleet.py); a managed policy cannot use them.
+BUILTIN_POLICY_KEYS = ("ssm-core", "cloudwatch-agent")
+
+
+def managed_policy_key(arn: str) -> str:
+    """Attachment key of a managed policy (Terraform name ``fleet-<name>_policy-<key>``):
+    its policy name, the ARN's last path segment."""
+    return arn.rsplit("/", 1)[-1]
 def _is_absolute(value: str) -> bool:
     """A path that does not depend on where the config is: leading '/', '\\' or '~', or
     a Windows drive letter."""
@@ -634,12 +653,13 @@ class LaunchTemplate(StrictModel):
         description="Path of a user data script, relative to the config file's folder.",
     )
     key_name: str | None = Field(None, min_length=1, max_length=255)
-    managed_policy_arns: list[Arn] = Field(
+    managed_policy_arns: list[ManagedPolicyArn] = Field(
         default_factory=list,
         max_length=18,
         description="Extra IAM managed policies for the instance role, on top of "
         "AmazonSSMManagedInstanceCore (and CloudWatchAgentServerPolicy with a custom metric). "
-        "IAM allows 20 per role at most, 10 unless the account's quota was raised.",
+        "IAM allows 20 per role at most, 10 unless the account's quota was raised. Each "
+        "attachment is named after the policy name, so the names must differ.",
     )
     enable_monitoring: bool = Field(True, description="Detailed (1-minute) EC2 monitoring.")
     secret_references: list[SecretReference] = Field(
@@ -650,6 +670,27 @@ class LaunchTemplate(StrictModel):
         "The instance role gets read access to exactly these; the config never holds "
         "secret values.",
     )
+
+    @field_validator("managed_policy_arns")
+    @classmethod
+    def _distinct_policy_names(cls, arns: list[str]) -> list[str]:
+        """Each attachment's Terraform name comes from the policy name: two policies whose
+        names are equal, or differ only in characters a Terraform name cannot hold
+        (``team.read``, ``team_read``), or a name taken by a built-in attachment, would
+        share one name and one would be lost."""
+        seen: dict[str, str] = {key: f"the built-in {key} attachment" for key in BUILTIN_POLICY_KEYS}
+        for arn in arns:
+            key = terraform_safe(managed_policy_key(arn))
+            if seen.get(key) == arn:
+                raise ValueError(f"{arn} is listed twice")
+            if key in seen:
+                raise ValueError(
+                    f"{arn} and {seen[key]} would both be attached as policy-{key}; the "
+                    "policy names must differ in letters, digits, '_' or '-' (and not be "
+                    f"{' or '.join(BUILTIN_POLICY_KEYS)})"
+                )
+            seen[key] = arn
+        return arns
 
 
 class InstanceOverride(StrictModel):

@@ -30,7 +30,7 @@ from functools import cached_property
 from cdktf import TerraformStack, Token
 
 from .aws import aws
-from .config import EnvironmentConfig, Fleet
+from .config import EnvironmentConfig, Fleet, managed_policy_key
 from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
 from .parts import Part
 
@@ -137,8 +137,8 @@ class FleetGroup(Part):
         if fleet.scaling.custom_metric is not None:
             # The CloudWatch agent publishes the custom scaling metric (e.g. GPU use).
             policies["cloudwatch-agent"] = f"arn:{partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
-        for arn in fleet.launch_template.managed_policy_arns:
-            policies.setdefault(arn.rsplit("/", 1)[-1], arn)
+        for arn in fleet.launch_template.managed_policy_arns:  # keys distinct (config.py)
+            policies.setdefault(managed_policy_key(arn), arn)
         for key, arn in policies.items():
             aws.iam_role_policy_attachment.IamRolePolicyAttachment(
                 self.stack, self.element_id(f"policy-{key}"), role=role_name, policy_arn=arn

@@ -20,10 +20,22 @@ instead of ``dev/network/vpc``), which Terraform ignores.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from cdktf import TerraformStack
+if TYPE_CHECKING:  # config.py imports this module and must not start the jsii runtime
+    from cdktf import TerraformStack
 
 _DISALLOWED = re.compile(r"[^A-Za-z0-9_-]")
+
+#: cdktf keeps a stack child's construct ID as its Terraform name up to this length;
+#: a longer one is cut and gets a hash suffix.
+MAX_NAME = 255
+
+
+def terraform_safe(name: str) -> str:
+    """``name`` with every character other than ASCII letters, digits, ``_`` and ``-``
+    replaced by ``_``: how a group or element name appears in a Terraform name."""
+    return _DISALLOWED.sub("_", name)
 
 
 class Part:
@@ -43,6 +55,10 @@ class Part:
 
     def element_id(self, name: str) -> str:
         """Construct ID, and so Terraform name, of this group's element ``name``:
-        ``<prefix>_<name>`` with characters other than ASCII letters, digits, ``_`` and
-        ``-`` replaced by ``_``."""
-        return _DISALLOWED.sub("_", f"{self.prefix}_{name}")
+        ``<prefix>_<name>`` made :func:`terraform_safe`. Raises ValueError beyond
+        :data:`MAX_NAME` characters, where cdktf would add a hash suffix (config
+        validation bounds every name part that comes from a config)."""
+        element = terraform_safe(f"{self.prefix}_{name}")
+        if len(element) > MAX_NAME:
+            raise ValueError(f"Terraform name longer than {MAX_NAME} characters: {element[:60]}...")
+        return element
