@@ -29,9 +29,9 @@ class FleetStack(TerraformStack):
 
     ``cfg`` is the validated config and ``config_path`` the YAML file it came from (user
     data paths are relative to it). Every Terraform element is a direct child of the stack
-    (see :mod:`stacks.parts`), so its Terraform name is its construct ID, group name and
-    element name joined with an underscore (``fleet-chat_autoscaling_group``), with no hash
-    suffix: readable, and stable as long as those IDs are.
+    (see :mod:`stacks.parts`), so its Terraform name is its construct ID: the group and
+    element names joined with an underscore (``fleet-chat_autoscaling_group``), with no
+    hash suffix; readable, and stable as long as those names are.
     """
 
     def __init__(self, scope: Construct, cfg: EnvironmentConfig, config_path: str | Path):
