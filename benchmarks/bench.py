@@ -93,7 +93,8 @@ def generate_environments(count: int, dest: Path, examples: list[Path]) -> list[
 
     Environment ``i`` is a copy of ``examples[i % len(examples)]`` whose top-level
     ``name`` is replaced by ``<example name>-<i+1>`` (2-digit, so names stay distinct and
-    within the 24-character limit). ``user_data/`` is copied beside ``config/`` so the
+    within the 24-character limit), and so is a named HCP Terraform workspace (each
+    environment needs its own state). ``user_data/`` is copied beside ``config/`` so the
     examples' relative ``user_data_file`` paths resolve. Raises ValueError when an
     example has no top-level ``name:`` line.
     """
@@ -110,6 +111,13 @@ def generate_environments(count: int, dest: Path, examples: list[Path]) -> list[
         new, n = re.subn(r"(?m)^name:[^\n#]*", f"name: {name}", text, count=1)
         if n != 1 or yaml.safe_load(new)["name"] != name:
             raise ValueError(f"{src}: no top-level `name:` line to replace")
+        # Each environment needs its own state: a named HCP Terraform workspace gets the
+        # same suffix (an S3 key defaults to one derived from the name).
+        workspace = ((yaml.safe_load(text).get("backend") or {}).get("workspaces") or {}).get("name")
+        if workspace:
+            new, n = re.subn(rf"(?m)^(\s+name:\s*){re.escape(workspace)}(?=\s|$)", rf"\g<1>{workspace}-{i + 1:02d}", new)
+            if n != 1:
+                raise ValueError(f"{src}: no `name: {workspace}` line under backend.workspaces to replace")
         (config / f"{name}.yaml").write_text(new)
         names.append(name)
     return names

@@ -119,6 +119,21 @@ def terraform_cli_problem(cloud_stacks: list[str]) -> str | None:
     return None
 
 
+def state_location(cfg: EnvironmentConfig) -> str | None:
+    """Where the stack's Terraform state lives, when another stack could name the same
+    place: ``s3://<bucket>/<key>`` (bucket names are global, so the region does not
+    matter) or ``cloud://<hostname>/<organization>/<workspace>`` (hostname defaulting to
+    app.terraform.io). Returns None for local state, which lives in the stack's own
+    folder, and for a ``cloud`` backend that selects workspaces by tags (the workspace
+    is chosen at run time with ``terraform workspace select``)."""
+    b = cfg.backend
+    if isinstance(b, S3Backend):
+        return f"s3://{b.bucket}/{b.state_key(cfg.name)}"
+    if isinstance(b, CloudBackend) and b.workspaces.name is not None:
+        return f"cloud://{b.hostname or 'app.terraform.io'}/{b.organization}/{b.workspaces.name}"
+    return None
+
+
 def backend_block(stack_json: dict) -> dict:
     """The state settings of a synthesized stack: ``{"backend": {...}}``, ``{"cloud": {...}}``
     or ``{}`` (Terraform's implicit local backend)."""

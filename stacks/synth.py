@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from .backend import needs_terraform_cli, terraform_cli_problem
+from .backend import needs_terraform_cli, state_location, terraform_cli_problem
 from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
 from .dependencies import is_missing_dependency, missing_dependency
 from .user_data import user_data_advisories
@@ -38,12 +38,19 @@ def discover(config_dir: Path = DEFAULT_CONFIG_DIR) -> list[Path]:
     return sorted([*config_dir.glob("*.yaml"), *config_dir.glob("*.yml")])
 
 
-def load_all(paths: list[Path | str]) -> list[tuple[Path, EnvironmentConfig]]:
-    """Load and validate every file; raise :class:`ConfigError` with all problems of all
-    files, including two files that declare the same environment name."""
+def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Path, EnvironmentConfig]]:
+    """Load and validate every file (a file given twice is loaded once); raise
+    :class:`ConfigError` with all problems of all files, including two files that declare
+    the same environment name or the same Terraform state (:func:`shared_state`), also
+    with the environments of ``others`` that are not being loaded (``config/*.yaml`` when
+    only some files are synthesized)."""
     problems: list[Problem] = []
     loaded: list[tuple[Path, EnvironmentConfig]] = []
+    given: set[Path] = set()
     for p in paths:
+        if Path(p).resolve() in given:
+            continue
+        given.add(Path(p).resolve())
         try:
             loaded.append((Path(p), load_config(p)))
         except ConfigError as exc:
@@ -56,9 +63,51 @@ def load_all(paths: list[Path | str]) -> list[tuple[Path, EnvironmentConfig]]:
                         "stack names must be unique")
             )
         seen.setdefault(cfg.name, p)
+    problems.extend(shared_state(loaded, loadable_others(loaded, others)))
     if problems:
         raise ConfigError(problems)
     return loaded
+
+
+def shared_state(
+    configs: list[tuple[Path, EnvironmentConfig]], others: list[tuple[Path, EnvironmentConfig]] = ()
+) -> list[Problem]:
+    """Problems for configs whose Terraform state is the state of another environment
+    with a different name: the same S3 bucket and key, or the same HCP Terraform
+    workspace (:func:`stacks.backend.state_location`). Two stacks on one state would each
+    plan to destroy what the other created. Each of ``configs`` is compared with the
+    configs before it and with ``others`` (environments not being synthesized, checked
+    for the clash only). Same-name pairs are left to the name checks."""
+    problems = []
+    owner: dict[str, tuple[Path, str]] = {}
+    for path, cfg, checked in [*((p, c, False) for p, c in others), *((p, c, True) for p, c in configs)]:
+        where = state_location(cfg)
+        if where is None:
+            continue
+        first = owner.setdefault(where, (path, cfg.name))
+        if checked and first[1] != cfg.name:
+            field = "backend.key" if where.startswith("s3://") else "backend.workspaces.name"
+            problems.append(
+                Problem(str(path), field, f"{where} already holds the state of {first[1]!r} "
+                        f"({first[0]}); each environment needs its own state")
+            )
+    return problems
+
+
+def loadable_others(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]):
+    """The environments of ``others`` (normally ``config/*.yaml``) that are not among
+    ``configs`` and load without problems (the others are not this run's concern), as
+    ``(path, config)`` pairs."""
+    given = {Path(p).resolve() for p, _ in configs}
+    out = []
+    for other in others:
+        if other.resolve() in given:
+            continue
+        try:
+            out.append((other, load_config(other)))
+        except ConfigError:
+            continue
+    return out
 
 
 def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]) -> list[Problem]:
@@ -333,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no environment files found in {DEFAULT_CONFIG_DIR}/ (*.yaml)", file=sys.stderr)
         return 2
     try:
-        configs = load_all(paths)
+        # An environment synthesized on its own must not take the state of another one.
+        configs = load_all(paths, discover() if args.config else [])
     except ConfigError as exc:
         return print_problems(exc, "nothing was synthesized and any earlier output is unchanged.")
     outdir = os.environ.get("CDKTF_OUTDIR") or args.outdir or DEFAULT_OUTDIR

@@ -120,6 +120,67 @@ def test_two_files_with_one_name(tmp_path):
     assert f"error: {b}: name: 'dev' is already the name of {a}" in result.stderr
 
 
+def staging() -> dict:
+    data = yaml.safe_load((ROOT / "config" / "staging.yaml").read_text())
+    for fleet in data["fleets"].values():
+        fleet["launch_template"].pop("user_data_file", None)
+    return data
+
+
+def test_two_environments_on_one_workspace_or_state_key(tmp_path):
+    """Copies of an example with new names but the same HCP Terraform workspace, or the
+    same explicit S3 key: each stack's plan would destroy what the other created."""
+    docs = {}
+    for i in (1, 2):
+        cloud = staging()
+        cloud["name"] = f"staging-{i}"
+        docs[f"cloud{i}"] = cloud
+        s3 = copy.deepcopy(dev())
+        s3["fleets"]["chat"]["launch_template"].pop("user_data_file")
+        s3["name"] = f"dev-{i}"
+        s3["backend"] = {"type": "s3", "bucket": "acme-state", "key": "fleet/terraform.tfstate"}
+        docs[f"s3{i}"] = s3
+    paths = {}
+    for key, doc in docs.items():
+        paths[key] = tmp_path / f"{key}.yaml"
+        paths[key].write_text(yaml.safe_dump(doc))
+    args = [a for key in ("cloud1", "s31", "cloud2", "s32") for a in ("--config", str(paths[key]))]
+    result = run_main(*args, "--check", "--outdir", str(tmp_path / "out"))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {paths['cloud1']}: backend.workspaces.name: cloud://app.terraform.io/acme-ml-platform/"
+        f"ai-fleet-staging already holds the state of 'staging' (config/staging.yaml); each environment "
+        "needs its own state",
+        f"error: {paths['cloud2']}: backend.workspaces.name: cloud://app.terraform.io/acme-ml-platform/"
+        f"ai-fleet-staging already holds the state of 'staging' (config/staging.yaml); each environment "
+        "needs its own state",
+        f"error: {paths['s32']}: backend.key: s3://acme-state/fleet/terraform.tfstate already holds the "
+        f"state of 'dev-1' ({paths['s31']}); each environment needs its own state",
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+
+    # Distinct workspaces and the default S3 keys (derived from the name) are fine.
+    for i in (1, 2):
+        docs[f"cloud{i}"]["backend"]["workspaces"]["name"] = f"ai-fleet-staging-{i}"
+        docs[f"s3{i}"]["backend"].pop("key")
+    for key, doc in docs.items():
+        paths[key].write_text(yaml.safe_dump(doc))
+    result = run_main(*args, "--check")
+    assert result.returncode == 0, result.stderr
+    assert "4 environment config(s) valid" in result.stdout
+
+
+def test_same_environment_elsewhere_and_same_file_twice(tmp_path):
+    """A copy that keeps the name keeps the state too (the same environment, written to
+    another folder), and a file given twice is read once."""
+    copy_path = tmp_path / "staging.yaml"
+    copy_path.write_text(yaml.safe_dump(staging()))
+    result = run_main("--config", str(copy_path), "--config", str(copy_path), "--check")
+    assert result.returncode == 0, result.stderr
+    assert "1 environment config(s) valid: staging" in result.stdout
+
+
 def test_missing_file():
     result = run_main("--config", "config/nope.yaml", "--check")
     assert result.returncode == 2

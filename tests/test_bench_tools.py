@@ -18,15 +18,21 @@ from proctree import measure  # noqa: E402
 
 
 def test_generated_environments_are_valid_and_distinct(tmp_path):
-    names = bench.generate_environments(5, tmp_path, EXAMPLES)
-    assert len(set(names)) == 5
+    """Two rounds over the examples: every copy has its own name and its own state (the
+    staging example's named HCP Terraform workspace is renamed too, or `--check` refuses
+    the copies for sharing it)."""
+    names = bench.generate_environments(2 * len(EXAMPLES), tmp_path, EXAMPLES)
+    assert len(set(names)) == 2 * len(EXAMPLES)
     files = sorted((tmp_path / "config").glob("*.yaml"))
-    assert [yaml.safe_load(f.read_text())["name"] for f in files] == sorted(names)
+    docs = [yaml.safe_load(f.read_text()) for f in files]
+    assert [d["name"] for d in docs] == sorted(names)
+    workspaces = [d["backend"]["workspaces"]["name"] for d in docs if d["backend"].get("type") == "cloud"]
+    assert len(workspaces) == 2 and len(set(workspaces)) == 2, workspaces
     # main.py of the repository, run in the generated folder: validates ./config/*.yaml.
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--check"], cwd=tmp_path,
                             env=env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "5 environment config(s) valid" in result.stdout
+    assert f"{2 * len(EXAMPLES)} environment config(s) valid" in result.stdout
 
 
 def test_sampler_counts_memory_of_grandchildren():
