@@ -23,7 +23,9 @@ started earlier keeps the eager index (correct output, only slower).
 If the Python fast path fails (for example after a provider upgrade changes the package
 layout), the partial modules are removed and the normal import is used instead; if the
 JavaScript index does not have the expected generated layout, the preload loads it
-unchanged. Synth only gets slower, never wrong. ``AI_FLEET_PROVIDER_IMPORT=full``
+unchanged. Synth only gets slower, never wrong: when a module in :data:`SUBMODULES`
+is missing from the installed provider altogether (another release than the pinned
+one), synthesis stops with an error naming it. ``AI_FLEET_PROVIDER_IMPORT=full``
 forces the normal import on both sides, without either preload.
 
 Usage::
@@ -36,12 +38,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
+
+from .dependencies import ProviderMismatch
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 
@@ -80,7 +85,6 @@ SUBMODULES: tuple[str, ...] = (
     "data_aws_subnet",
     "data_aws_partition",
     "data_aws_caller_identity",
-    "iam_role_policy",
     "kms_key",
     "s3_bucket",
     "s3_bucket_lifecycle_configuration",
@@ -160,6 +164,16 @@ def _load_fast() -> types.SimpleNamespace:
 
 def _load_full() -> types.SimpleNamespace:
     package = importlib.import_module(PACKAGE)
+    missing = [name for name in SUBMODULES if not isinstance(getattr(package, name, None), types.ModuleType)]
+    if missing:
+        try:
+            version = importlib.metadata.version("cdktf-cdktf-provider-aws")
+        except importlib.metadata.PackageNotFoundError:
+            version = "(version unknown)"
+        raise ProviderMismatch(
+            f"the installed {PACKAGE} {version} has no module {', '.join(missing)}, which the stacks use; "
+            "this project is built for the release pinned in Pipfile.lock: run `make install`"
+        )
     return types.SimpleNamespace(**{name: getattr(package, name) for name in SUBMODULES})
 
 
@@ -173,8 +187,9 @@ def load() -> types.SimpleNamespace:
 
     Uses the fast path (lazy on the Python and the Node side) unless
     ``AI_FLEET_PROVIDER_IMPORT=full``; falls back to the normal package import when the
-    Python fast path raises. Raises ImportError only when the
-    provider package itself cannot be imported.
+    Python fast path raises. Raises ImportError when the provider package itself cannot
+    be imported, and :class:`~stacks.dependencies.ProviderMismatch` when it lacks one of
+    :data:`SUBMODULES` (another provider release than the pinned one).
     """
     global mode, lazy_node_index
     if os.environ.get("AI_FLEET_PROVIDER_IMPORT", "fast") != "full":

@@ -28,3 +28,9 @@ def missing_dependency(module: str | None) -> str:
         f"Python package {module!r} is not installed for {sys.executable}: run `make synth` "
         "(installs everything into .venv first), or `make install` and then `.venv/bin/python main.py`"
     )
+
+
+class ProviderMismatch(ImportError):
+    """The installed AWS provider bindings (``cdktf-cdktf-provider-aws``) lack a module
+    the stacks use: another release than the one in ``Pipfile.lock`` is installed. The
+    message names the modules and the installed version, and says how to fix it."""

@@ -8,7 +8,8 @@ All-or-nothing: every config is validated before the provider is even loaded; th
 are synthesized into a staging folder beside the output folder, which replaces the
 output folder only when synthesis succeeded. A failed run leaves earlier output as it
 was, even when the process is killed (see ``_swap``). Exit codes: 0 success, 2 invalid
-config or arguments, 1 unexpected failure, 130 interrupted.
+config or arguments, 1 failure (a missing package, a provider release other than the
+pinned one, a Terraform CLI too old for a ``cloud`` block, or a bug), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import yaml
 
 from .backend import needs_terraform_cli, state_location, terraform_cli_problem
 from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
-from .dependencies import is_missing_dependency, missing_dependency
+from .dependencies import ProviderMismatch, is_missing_dependency, missing_dependency
 from .user_data import user_data_advisories
 
 DEFAULT_CONFIG_DIR = Path("config")
@@ -413,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"error: interrupted; {outdir} is unchanged", file=sys.stderr)
         return 130
+    except ProviderMismatch as exc:
+        print(f"error: {exc}; {outdir} is unchanged", file=sys.stderr)
+        return 1
     except ModuleNotFoundError as exc:
         if not is_missing_dependency(exc):
             raise

@@ -4,6 +4,7 @@ every example is in test_cli_paths.py."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, copy_project, env, run_main
+from helpers import ROOT, copy_project, env, read_tree, run_main
 
 PRELOAD = ROOT / "stacks" / "jsii_lazy_index.js"
 TRACES_PRELOAD = ROOT / "stacks" / "jsii_token_traces.js"
@@ -225,3 +226,75 @@ def test_faster_type_checks_keep_the_bindings_type_checks(tmp_path):
     assert "type of argument load_balancer_arn must be str; got NoneType" in arn
     assert seen["wrapped"] and seen["memoized"]
     assert seen["settled"] > 5000 and seen["disagree"] == 0, seen
+
+
+def _submodules_listed() -> list[str]:
+    """stacks.aws.SUBMODULES, read from the source (importing stacks.aws loads the
+    provider)."""
+    tree = ast.parse((ROOT / "stacks" / "aws.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "SUBMODULES":
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("stacks/aws.py defines no SUBMODULES")
+
+
+def test_submodules_are_exactly_the_modules_the_stacks_use():
+    """Each provider module the constructs reference (``aws.<module>.<Class>``) is
+    listed once; none is listed that nothing uses (it would be loaded for nothing)."""
+    used = set()
+    for path in sorted((ROOT / "stacks").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imports_bindings = any(isinstance(n, ast.ImportFrom) and n.module == "aws" and n.level == 1
+                               and any(a.name == "aws" for a in n.names) for n in ast.walk(tree))
+        if not imports_bindings:
+            continue
+        used |= {n.attr for n in ast.walk(tree)
+                 if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "aws"}
+    listed = _submodules_listed()
+    assert len(listed) == len(set(listed)), sorted(m for m in listed if listed.count(m) > 1)
+    assert "lb" in used and "launch_template" in used
+    assert used == set(listed), (sorted(used - set(listed)), sorted(set(listed) - used))
+
+
+_BROKEN_FAST_PATH = """
+import runpy, sys
+# The fast path imports the bindings' submodules one by one: make one of them fail, as a
+# provider release with another package layout would. The normal import still works.
+sys.modules["cdktf_cdktf_provider_aws.vpc"] = None
+sys.argv = ["main.py", "--outdir", sys.argv[1]]
+runpy.run_path("main.py", run_name="__main__")
+"""
+
+
+def test_failed_fast_import_falls_back_to_the_normal_import(synth_dir, tmp_path):
+    """When the Python fast path raises, synthesis warns, uses the normal import and
+    writes the same bytes."""
+    out = tmp_path / "fallback.out"
+    result = subprocess.run([sys.executable, "-c", _BROKEN_FAST_PATH, str(out)], cwd=ROOT, env=env(),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "warning: fast provider import failed (ModuleNotFoundError" in result.stderr
+    assert "using the normal import" in result.stderr
+    assert read_tree(out) == read_tree(synth_dir)
+
+
+def test_provider_without_a_used_module_is_a_clear_error(synth_dir, tmp_path):
+    """A provider package that lacks modules the stacks use (here: an empty package of
+    that name ahead on the path) stops synthesis with exit 1, naming the modules and
+    the fix, without a traceback; earlier output stays."""
+    fake = tmp_path / "site" / "cdktf_cdktf_provider_aws"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(synth_dir, out)
+    before = read_tree(out)
+    result = run_main("--outdir", str(out), extra_env={"PYTHONPATH": str(tmp_path / "site")})
+    assert result.returncode == 1, result.stderr
+    assert "warning: fast provider import failed" in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1, result.stderr
+    assert error[0].startswith("error: the installed cdktf_cdktf_provider_aws ")
+    assert "has no module provider, vpc, subnet," in error[0]
+    assert error[0].endswith(f"run `make install`; {out} is unchanged")
+    assert "Traceback" not in result.stderr
+    assert read_tree(out) == before
