@@ -75,7 +75,7 @@ tfc-export: install
 tfc-check: install
 	$(PY) -m stacks.tfc --check
 
-# Not part of `make test`: timings need an otherwise idle machine (about 10 min with the
+# Not part of `make test`: timings need an otherwise idle machine (about 5-6 min with the
 # default 3 runs per case; BENCH_ARGS=--no-knobs for the main cases only).
 BENCH_RUNS ?= 3
 bench: install

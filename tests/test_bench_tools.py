@@ -66,10 +66,33 @@ def test_report_ratios_and_marginal_cost_from_given_samples(tmp_path):
     for n in bench.ENV_COUNTS:
         case = bench.Case(f"envs-{n}", f"{n} envs", [], tmp_path)
         case.samples = [_sample(2 + 0.1 * n, 250 + 2 * n)] * 3
+        case.stacks_written = [n] * 3
         cases.append(case)
     text = bench.report(cases, 3, 1, ("0.10/0.10/0.10", "0.50/0.20/0.10"), 1.2, 60)
     assert "| examples | 4.00 (3.00–5.00) | 300 (280–320) | 4.00 | 0.20x | 0.30x |" in text
     assert "**0.100 s wall**" in text and "**2.0 MiB**" in text
     assert "| ≤ 0.2 s per extra environment | 0.100 s | met |" in text
+    assert "| 30 environments in one process | 5.0 s, 310 MiB, 3 processes (one `python main.py` and its jsii runtime) | met |" in text
+    cases[-1].stacks_written = [30, 29, 30]
+    assert "processes (one `python main.py` and its jsii runtime) | **not met** |" in bench.report(
+        cases, 3, 1, ("0.10/0.10/0.10", "0.50/0.20/0.10"), 1.2, 60)
     assert "machine was busy" not in text
     assert "machine was busy" in bench.report(cases, 3, 1, ("1.50/1/1", "1/1/1"), 1.2, 60)
+
+
+def test_knob_verdict_needs_ranges_apart(tmp_path):
+    """A knob counts as lower or higher only when every one of its runs is below (above)
+    every base run and the medians differ by more than 5 %."""
+    base = bench.Case("examples", "examples", [], tmp_path)
+    base.samples = [_sample(w, 300) for w in (1.0, 1.1, 1.2)]
+    knob = bench.Case("k", "k", [], tmp_path, base="examples")
+    knob.samples = [_sample(w, 300) for w in (0.8, 0.85, 1.05)]  # median outside, ranges overlap
+    assert bench.verdict(knob, base, "wall_s").startswith("no clear change")
+    knob.samples = [_sample(w, 300) for w in (0.8, 0.85, 0.95)]
+    assert bench.verdict(knob, base, "wall_s") == "lower (-23 %)"
+    knob.samples = [_sample(w, 300) for w in (1.25, 1.3, 1.4)]
+    assert bench.verdict(knob, base, "wall_s") == "higher (+18 %)"
+    base.samples = [_sample(w, 300) for w in (1.0, 1.1, 1.12)]
+    knob.samples = [_sample(w, 300) for w in (1.13, 1.14, 1.15)]  # apart, but under 5 %
+    assert bench.verdict(knob, base, "wall_s").startswith("no clear change")
+    assert bench.verdict(knob, base, "peak_tree_mib") == "no clear change (+0 %)"
