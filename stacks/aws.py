@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import os
@@ -162,17 +163,44 @@ def _load_fast() -> types.SimpleNamespace:
     return types.SimpleNamespace(**loaded)
 
 
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("cdktf-cdktf-provider-aws")
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+#: What to do about a provider package that is not the pinned release, or is damaged.
+REINSTALL = ("reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`")
+
+
+def _not_installed(exc: ModuleNotFoundError) -> str | None:
+    """The name in :data:`SUBMODULES` that ``exc`` failed to import when the installed
+    provider package has no such module on disk (another release, or a damaged
+    install); None when ``exc`` is about something else."""
+    for name in SUBMODULES:
+        if exc.name == f"{PACKAGE}.{name}":
+            spec = importlib.util.find_spec(PACKAGE)
+            places = spec.submodule_search_locations if spec else None
+            if places and importlib.machinery.PathFinder.find_spec(exc.name, list(places)) is None:
+                return name
+    return None
+
+
 def _load_full() -> types.SimpleNamespace:
-    package = importlib.import_module(PACKAGE)
+    try:
+        package = importlib.import_module(PACKAGE)
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name == PACKAGE:
+            raise  # not installed at all: the missing-package message
+        raise ProviderMismatch(
+            f"the installed {PACKAGE} {_installed_version()} cannot be imported ({exc}); {REINSTALL}"
+        ) from exc
     missing = [name for name in SUBMODULES if not isinstance(getattr(package, name, None), types.ModuleType)]
     if missing:
-        try:
-            version = importlib.metadata.version("cdktf-cdktf-provider-aws")
-        except importlib.metadata.PackageNotFoundError:
-            version = "(version unknown)"
         raise ProviderMismatch(
-            f"the installed {PACKAGE} {version} has no module {', '.join(missing)}, which the stacks use; "
-            "this project is built for the release pinned in Pipfile.lock: run `make install`"
+            f"the installed {PACKAGE} {_installed_version()} has no module {', '.join(missing)}, which the "
+            f"stacks use; {REINSTALL}"
         )
     return types.SimpleNamespace(**{name: getattr(package, name) for name in SUBMODULES})
 
@@ -200,6 +228,14 @@ def load() -> types.SimpleNamespace:
             mode = "fast"
             return ns
         except Exception as exc:  # noqa: BLE001 - any failure means: use the safe path
+            missing = _not_installed(exc) if isinstance(exc, ModuleNotFoundError) else None
+            if missing:
+                # Not a package layout the fast path does not know: the module is not
+                # installed, so the normal import (12 s later) cannot have it either.
+                raise ProviderMismatch(
+                    f"the installed {PACKAGE} {_installed_version()} has no module {missing}, which the "
+                    f"stacks use; {REINSTALL}"
+                ) from exc
             print(
                 f"warning: fast provider import failed ({exc.__class__.__name__}: {exc}); "
                 "using the normal import",

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 from typing import Any
 
-from .config import CloudBackend, EnvironmentConfig, LocalBackend, S3Backend
+from .config import Backend, CloudBackend, EnvironmentConfig, LocalBackend, S3Backend
 
 
 def add_backend(stack, cfg: EnvironmentConfig):
@@ -119,18 +119,32 @@ def terraform_cli_problem(cloud_stacks: list[str]) -> str | None:
     return None
 
 
-def state_location(cfg: EnvironmentConfig) -> str | None:
-    """Where the stack's Terraform state lives, when another stack could name the same
-    place: ``s3://<bucket>/<key>`` (bucket names are global, so the region does not
-    matter) or ``cloud://<hostname>/<organization>/<workspace>`` (hostname defaulting to
-    app.terraform.io). Returns None for local state, which lives in the stack's own
-    folder, and for a ``cloud`` backend that selects workspaces by tags (the workspace
-    is chosen at run time with ``terraform workspace select``)."""
-    b = cfg.backend
-    if isinstance(b, S3Backend):
-        return f"s3://{b.bucket}/{b.state_key(cfg.name)}"
-    if isinstance(b, CloudBackend) and b.workspaces.name is not None:
-        return f"cloud://{b.hostname or 'app.terraform.io'}/{b.organization}/{b.workspaces.name}"
+def _partition(region: str) -> str:
+    """The AWS partition of a region: S3 bucket names are unique within one."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def state_location(name: str, region: str, backend: Backend) -> str | None:
+    """Where the Terraform state of environment ``name`` (in ``region``) lives, when
+    another environment could name the same place: ``s3://<bucket>/<key>`` (with the
+    partition in front outside the ``aws`` partition: bucket names are unique per
+    partition, so the bucket's region does not matter otherwise) or
+    ``cloud://<hostname>/<organization>/<workspace>`` (hostname defaulting to
+    app.terraform.io, without a ``:443`` port; organization and workspace lower-cased,
+    as HCP Terraform matches those names without regard to case). Returns None for
+    local state, which lives in the stack's own folder, and for a ``cloud`` backend that
+    selects workspaces by tags (the workspace is chosen at run time)."""
+    if isinstance(backend, S3Backend):
+        partition = _partition(backend.region or region)
+        prefix = "" if partition == "aws" else f"{partition}:"
+        return f"{prefix}s3://{backend.bucket}/{backend.state_key(name)}"
+    if isinstance(backend, CloudBackend) and backend.workspaces.name is not None:
+        host = (backend.hostname or "app.terraform.io").removesuffix(":443")
+        return f"cloud://{host}/{backend.organization.lower()}/{backend.workspaces.name.lower()}"
     return None
 
 

@@ -1239,6 +1239,11 @@ def _s3_key(value: str) -> str:
         )
     if any(part in (".", "..") for part in parts):
         raise ValueError(f"{value!r}: '.' and '..' are not allowed as key segments")
+    if value.endswith(".tflock"):
+        raise ValueError(
+            f"{value!r}: keys ending in .tflock are Terraform's S3 lock files (<key>.tflock); "
+            "another environment's lock would overwrite or delete this state"
+        )
     return value
 
 
@@ -1744,6 +1749,14 @@ def _backend_checks(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
                 "backend.use_lockfile",
                 "state locking is required: keep use_lockfile true or set dynamodb_table "
                 "(two concurrent applies on one unlocked state corrupt it)",
+            )
+        )
+    if isinstance(b, S3Backend) and b.dynamodb_table is not None and b.state_key(cfg.name).endswith("-md5"):
+        out.append(
+            (
+                "backend.key",
+                "with dynamodb_table, keys ending in -md5 are taken: the table holds the state "
+                "checksum of key K under the lock ID <bucket>/K-md5",
             )
         )
     if isinstance(b, CloudBackend) and (b.workspaces.name is None) == (b.workspaces.tags is None):

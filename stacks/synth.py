@@ -21,12 +21,14 @@ import shutil
 import sys
 import tempfile
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import TypeAdapter
 
 from .backend import needs_terraform_cli, state_location, terraform_cli_problem
-from .config import ConfigError, EnvironmentConfig, Problem, advisories, load_config
+from .config import Backend, ConfigError, EnvironmentConfig, Problem, S3Backend, advisories, load_config
 from .dependencies import ProviderMismatch, is_missing_dependency, missing_dependency
 from .user_data import user_data_advisories
 
@@ -47,11 +49,13 @@ def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Pat
     only some files are synthesized)."""
     problems: list[Problem] = []
     loaded: list[tuple[Path, EnvironmentConfig]] = []
-    given: set[Path] = set()
+    given: set[str] = set()
     for p in paths:
-        if Path(p).resolve() in given:
+        # The same path given twice (symlinks are not followed: an alias of another
+        # file is another environment file, and gets the duplicate-name error).
+        if os.path.abspath(p) in given:
             continue
-        given.add(Path(p).resolve())
+        given.add(os.path.abspath(p))
         try:
             loaded.append((Path(p), load_config(p)))
         except ConfigError as exc:
@@ -64,51 +68,98 @@ def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Pat
                         "stack names must be unique")
             )
         seen.setdefault(cfg.name, p)
-    problems.extend(shared_state(loaded, loadable_others(loaded, others)))
+    problems.extend(shared_state(loaded, other_state_uses(loaded, list(others))))
     if problems:
         raise ConfigError(problems)
     return loaded
 
 
-def shared_state(
-    configs: list[tuple[Path, EnvironmentConfig]], others: list[tuple[Path, EnvironmentConfig]] = ()
-) -> list[Problem]:
+@dataclass(frozen=True)
+class StateUse:
+    """One environment's Terraform state location (:func:`stacks.backend.state_location`):
+    the file, the environment ``name``, the ``location``, whether the file writes the
+    location out (``explicit``; an S3 ``key`` left at its default follows the name) and
+    whether the environment is being loaded in this run (``in_run``)."""
+
+    path: Path
+    name: str
+    location: str
+    explicit: bool
+    in_run: bool
+
+
+def state_use(path: Path, name: str, region: str, backend, in_run: bool) -> StateUse | None:
+    """The :class:`StateUse` of an environment, or None when its state cannot be shared
+    (local state, workspaces chosen by tags)."""
+    where = state_location(name, region, backend)
+    if where is None:
+        return None
+    explicit = not (isinstance(backend, S3Backend) and backend.key is None)
+    return StateUse(Path(path), name, where, explicit, in_run)
+
+
+def shared_state(configs: list[tuple[Path, EnvironmentConfig]], others: list[StateUse] = ()) -> list[Problem]:
     """Problems for configs whose Terraform state is the state of another environment
     with a different name: the same S3 bucket and key, or the same HCP Terraform
     workspace (:func:`stacks.backend.state_location`). Two stacks on one state would each
-    plan to destroy what the other created. Each of ``configs`` is compared with the
-    configs before it and with ``others`` (environments not being synthesized, checked
-    for the clash only). Same-name pairs are left to the name checks."""
+    plan to destroy what the other created. ``others`` are environments not being
+    loaded (:func:`other_state_uses`), compared but never reported.
+
+    Of the environments on one location, the one that keeps it is the one whose S3 key
+    is its default (derived from its own name), else one not in this run, else the
+    first; every other one in this run is reported, in the order of ``configs``."""
+    uses = [*others]
+    for path, cfg in configs:
+        use = state_use(path, cfg.name, cfg.region, cfg.backend, in_run=True)
+        if use is not None:
+            uses.append(use)
+    owners: dict[str, StateUse] = {}
+    for i, use in sorted(enumerate(uses), key=lambda iu: (iu[1].explicit, iu[1].in_run, iu[0])):
+        owners.setdefault(use.location, use)
     problems = []
-    owner: dict[str, tuple[Path, str]] = {}
-    for path, cfg, checked in [*((p, c, False) for p, c in others), *((p, c, True) for p, c in configs)]:
-        where = state_location(cfg)
-        if where is None:
-            continue
-        first = owner.setdefault(where, (path, cfg.name))
-        if checked and first[1] != cfg.name:
-            field = "backend.key" if where.startswith("s3://") else "backend.workspaces.name"
+    for use in uses:
+        owner = owners[use.location]
+        if use.in_run and use.name != owner.name:
+            field = "backend.key" if "s3://" in use.location else "backend.workspaces.name"
             problems.append(
-                Problem(str(path), field, f"{where} already holds the state of {first[1]!r} "
-                        f"({first[0]}); each environment needs its own state")
+                Problem(str(use.path), field, f"{use.location} already holds the state of {owner.name!r} "
+                        f"({owner.path}); each environment needs its own state: give this one its own {field}")
             )
     return problems
 
 
-def loadable_others(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]):
-    """The environments of ``others`` (normally ``config/*.yaml``) that are not among
-    ``configs`` and load without problems (the others are not this run's concern), as
-    ``(path, config)`` pairs."""
+def other_state_uses(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]) -> list[StateUse]:
+    """The state locations of the environment files ``others`` (normally
+    ``config/*.yaml``) that are not among ``configs``. Only regular files are read. A
+    file that does not validate still counts when its ``name`` and ``backend`` do;
+    anything else unreadable is skipped (it is not this run's concern)."""
     given = {Path(p).resolve() for p, _ in configs}
     out = []
     for other in others:
-        if other.resolve() in given:
+        if other.resolve() in given or not other.is_file():
             continue
         try:
-            out.append((other, load_config(other)))
+            cfg = load_config(other)
+            use = state_use(other, cfg.name, cfg.region, cfg.backend, in_run=False)
         except ConfigError:
-            continue
+            use = _raw_state_use(other)
+        if use is not None:
+            out.append(use)
     return out
+
+
+def _raw_state_use(path: Path) -> StateUse | None:
+    """:func:`state_use` from the ``name``, ``region`` and ``backend`` of a file that does
+    not validate as a whole; None when those do not validate either."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        name, region = doc["name"], doc.get("region")
+        backend = TypeAdapter(Backend).validate_python(doc["backend"])
+    except Exception:  # noqa: BLE001 - any problem: this file's state is unknown
+        return None
+    if not isinstance(name, str) or not isinstance(region, str):
+        return None
+    return state_use(path, name, region, backend, in_run=False)
 
 
 def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]) -> list[Problem]:
@@ -119,7 +170,7 @@ def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Pat
     given = {Path(p).resolve() for p, _ in configs}
     problems = []
     for other in others:
-        if other.resolve() in given:
+        if other.resolve() in given or not other.is_file():
             continue
         try:
             name = yaml.safe_load(other.read_text(encoding="utf-8")).get("name")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .backend import terraform_cli_problem
 from .config import CloudBackend, ConfigError, EnvironmentConfig
+from .dependencies import ProviderMismatch
 from .synth import discover, load_all, print_problems
 
 EXPORT_ROOT = Path("terraform")
@@ -79,7 +80,9 @@ def write(expected: dict[str, bytes], root: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m stacks.tfc [--check] [--synthesized DIR] [--root DIR]``; returns 0 when
-    written or current, 1 when stale (``--check``), 2 for invalid configs."""
+    written or current, 1 when stale (``--check``) or when synthesis cannot run (a
+    Terraform CLI too old for the ``cloud`` block, another provider release than the
+    pinned one), 2 for invalid configs."""
     parser = argparse.ArgumentParser(prog="python -m stacks.tfc", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed export is not current")
     parser.add_argument("--synthesized", metavar="DIR", help="existing synthesis output to export from")
@@ -102,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {cli_problem}. Nothing was exported.", file=sys.stderr)
                 return 1
             synthesized = Path(tmp) / "out"
-            synthesize([c for c in configs if c[1].name in names], synthesized)
+            try:
+                synthesize([c for c in configs if c[1].name in names], synthesized)
+            except ProviderMismatch as exc:
+                print(f"error: {exc}. Nothing was exported.", file=sys.stderr)
+                return 1
         expected = expected_files(synthesized, names)
     if args.check:
         diffs = differences(expected, committed_files(root))

@@ -20,12 +20,15 @@ of every file is reported), which keeps the corpus cheap however large it grows.
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, read_tree, run_main
+from helpers import ROOT, env, read_tree, run_main
 
 from stacks.secrets import find_tokens
 
@@ -151,12 +154,13 @@ def test_two_environments_on_one_workspace_or_state_key(tmp_path):
     assert errors == [
         f"error: {paths['cloud1']}: backend.workspaces.name: cloud://app.terraform.io/acme-ml-platform/"
         f"ai-fleet-staging already holds the state of 'staging' (config/staging.yaml); each environment "
-        "needs its own state",
+        "needs its own state: give this one its own backend.workspaces.name",
         f"error: {paths['cloud2']}: backend.workspaces.name: cloud://app.terraform.io/acme-ml-platform/"
         f"ai-fleet-staging already holds the state of 'staging' (config/staging.yaml); each environment "
-        "needs its own state",
+        "needs its own state: give this one its own backend.workspaces.name",
         f"error: {paths['s32']}: backend.key: s3://acme-state/fleet/terraform.tfstate already holds the "
-        f"state of 'dev-1' ({paths['s31']}); each environment needs its own state",
+        f"state of 'dev-1' ({paths['s31']}); each environment needs its own state: give this one its own "
+        "backend.key",
     ], result.stderr
     assert "Traceback" not in result.stderr
 
@@ -179,6 +183,100 @@ def test_same_environment_elsewhere_and_same_file_twice(tmp_path):
     result = run_main("--config", str(copy_path), "--config", str(copy_path), "--check")
     assert result.returncode == 0, result.stderr
     assert "1 environment config(s) valid: staging" in result.stdout
+
+
+def check_in(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """``main.py --check ARGS`` of this repository, run in ``project`` (whose
+    ``config/*.yaml`` are then the other environments)."""
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), "--check", *args], cwd=project, env=env(),
+                           capture_output=True, text=True, timeout=120)
+
+
+def write_env(path: Path, name: str, backend: dict, region: str = "us-east-1") -> Path:
+    data = copy.deepcopy(dev())
+    data["fleets"]["chat"]["launch_template"].pop("user_data_file")
+    data.update(name=name, backend=backend)
+    if region != data["region"]:
+        data["region"] = region
+        data["network"]["create_vpc"]["availability_zones"] = [f"{region}a", f"{region}b"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_shared_state_blames_the_environment_that_took_another_ones_key(tmp_path):
+    """An explicit key equal to another environment's default key (derived from its name):
+    the explicit one is refused, whatever the order of the files, and the owner alone
+    still synthesizes."""
+    s3 = {"type": "s3", "bucket": "acme-state"}
+    prod = write_env(tmp_path / "config" / "prod.yaml", "prod", s3)
+    aaa = write_env(tmp_path / "config" / "aaa.yaml", "aaa", {**s3, "key": "ai-fleet/prod/terraform.tfstate"})
+    for args in ([], ["--config", "config/prod.yaml", "--config", "config/aaa.yaml"]):
+        result = check_in(tmp_path, *args)
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[0] == (
+            "error: config/aaa.yaml: backend.key: s3://acme-state/ai-fleet/prod/terraform.tfstate already holds "
+            "the state of 'prod' (config/prod.yaml); each environment needs its own state: give this one its own "
+            "backend.key"), result.stderr
+    result = check_in(tmp_path, "--config", "config/prod.yaml")
+    assert result.returncode == 0, result.stderr
+    assert (prod.exists(), aaa.exists()) == (True, True)
+
+
+def test_shared_state_matches_names_as_hcp_terraform_does(tmp_path):
+    """Organization and workspace names without regard to case, the default host written
+    out or with its :443 port; S3 buckets per partition (one name may exist in aws and in
+    aws-cn)."""
+    cloud = {"type": "cloud", "organization": "acme", "workspaces": {"name": "fleet-a"}}
+    write_env(tmp_path / "config" / "fleet-a.yaml", "fleet-a", cloud)
+    variant = {"type": "cloud", "organization": "ACME", "hostname": "app.terraform.io:443",
+               "workspaces": {"name": "Fleet-A"}}
+    b = write_env(tmp_path / "fleet-b.yaml", "fleet-b", variant)
+    result = check_in(tmp_path, "--config", str(b))
+    assert result.returncode == 2
+    assert (f"error: {b}: backend.workspaces.name: cloud://app.terraform.io/acme/fleet-a already holds the state "
+            "of 'fleet-a' (config/fleet-a.yaml)") in result.stderr
+
+    s3 = {"type": "s3", "bucket": "acme-state", "key": "fleet/terraform.tfstate"}
+    us = write_env(tmp_path / "us.yaml", "us", s3)
+    cn = write_env(tmp_path / "cn.yaml", "cn", s3, region="cn-north-1")
+    result = check_in(tmp_path, "--config", str(us), "--config", str(cn))
+    assert result.returncode == 0, result.stderr
+    cn2 = write_env(tmp_path / "cn2.yaml", "cn2", {**s3, "region": "cn-northwest-1"})
+    result = check_in(tmp_path, "--config", str(cn), "--config", str(cn2))
+    assert result.returncode == 2
+    assert f"error: {cn2}: backend.key: aws-cn:s3://acme-state/fleet/terraform.tfstate already holds" in result.stderr
+
+
+def test_shared_state_with_an_invalid_other_environment(tmp_path):
+    """Another environment file with an unrelated mistake still owns its state; one whose
+    backend is broken, or a file that is not a regular file (a FIFO would block the
+    read), is passed over."""
+    s3 = {"type": "s3", "bucket": "acme-state", "key": "shared/terraform.tfstate"}
+    broken = write_env(tmp_path / "config" / "broken.yaml", "broken", s3)
+    data = yaml.safe_load(broken.read_text())
+    data["fleets"]["chat"]["autoscaling_group"]["min_size"] = 99
+    broken.write_text(yaml.safe_dump(data))
+    os.mkfifo(tmp_path / "config" / "pipe.yaml")
+    new = write_env(tmp_path / "new.yaml", "new", s3)
+    result = check_in(tmp_path, "--config", str(new))
+    assert result.returncode == 2
+    assert (f"error: {new}: backend.key: s3://acme-state/shared/terraform.tfstate already holds the state of "
+            "'broken' (config/broken.yaml)") in result.stderr
+    data["backend"]["bucket"] = "Not_A_Bucket"
+    broken.write_text(yaml.safe_dump(data))
+    result = check_in(tmp_path, "--config", str(new))
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_alias_of_an_environment_file_is_another_environment_file(tmp_path):
+    """A symlink in config/ to another environment file is not silently merged with it
+    (generated Atlantis projects would watch the alias): two files, one name."""
+    write_env(tmp_path / "config" / "prod.yaml", "prod", {"type": "local"})
+    (tmp_path / "config" / "a-prod.yaml").symlink_to("prod.yaml")
+    result = check_in(tmp_path)
+    assert result.returncode == 2
+    assert "error: config/prod.yaml: name: 'prod' is already the name of config/a-prod.yaml" in result.stderr
 
 
 def test_missing_file():

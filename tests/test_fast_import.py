@@ -278,23 +278,54 @@ def test_failed_fast_import_falls_back_to_the_normal_import(synth_dir, tmp_path)
     assert read_tree(out) == read_tree(synth_dir)
 
 
-def test_provider_without_a_used_module_is_a_clear_error(synth_dir, tmp_path):
-    """A provider package that lacks modules the stacks use (here: an empty package of
-    that name ahead on the path) stops synthesis with exit 1, naming the modules and
-    the fix, without a traceback; earlier output stays."""
+@pytest.mark.parametrize(
+    "files, extra_env, message, falls_back",
+    [
+        # No _jsii: the fast path fails for an unknown reason, the normal import finds none
+        # of the modules.
+        ({"__init__.py": ""}, {}, "has no module provider, vpc, subnet,", True),
+        # The fast path itself finds the first module missing on disk: no 12 s detour.
+        ({"__init__.py": "", "_jsii/__init__.py": ""}, {}, "has no module provider, which the stacks use", False),
+        # A damaged install: the package's own __init__ fails.
+        ({"__init__.py": "from . import gone\n"}, {"AI_FLEET_PROVIDER_IMPORT": "full"},
+         "cannot be imported (cannot import name 'gone'", False),
+    ],
+    ids=["no-modules", "first-module-missing", "damaged"],
+)
+def test_provider_release_without_the_modules_is_a_clear_error(synth_dir, tmp_path, files, extra_env, message,
+                                                               falls_back):
+    """A provider package that lacks modules the stacks use (here: a package of that name
+    ahead on the path) stops synthesis with exit 1, naming the modules and how to
+    reinstall the pinned release, without a traceback; earlier output stays."""
     fake = tmp_path / "site" / "cdktf_cdktf_provider_aws"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("")
+    for rel, text in files.items():
+        (fake / rel).parent.mkdir(parents=True, exist_ok=True)
+        (fake / rel).write_text(text)
     out = tmp_path / "cdktf.out"
     shutil.copytree(synth_dir, out)
     before = read_tree(out)
-    result = run_main("--outdir", str(out), extra_env={"PYTHONPATH": str(tmp_path / "site")})
+    result = run_main("--outdir", str(out), extra_env={"PYTHONPATH": str(tmp_path / "site"), **extra_env})
     assert result.returncode == 1, result.stderr
-    assert "warning: fast provider import failed" in result.stderr
+    assert ("warning: fast provider import failed" in result.stderr) == falls_back, result.stderr
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error) == 1, result.stderr
     assert error[0].startswith("error: the installed cdktf_cdktf_provider_aws ")
-    assert "has no module provider, vpc, subnet," in error[0]
-    assert error[0].endswith(f"run `make install`; {out} is unchanged")
+    assert message in error[0]
+    assert error[0].endswith("reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`;"
+                             f" {out} is unchanged")
     assert "Traceback" not in result.stderr
     assert read_tree(out) == before
+
+
+def test_tfc_export_reports_a_provider_release_without_the_modules(tmp_path):
+    """`python -m stacks.tfc` synthesizes too: the same one-line error, no traceback."""
+    fake = tmp_path / "site" / "cdktf_cdktf_provider_aws"
+    (fake / "_jsii").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "_jsii" / "__init__.py").write_text("")
+    result = subprocess.run([sys.executable, "-m", "stacks.tfc", "--check"], cwd=ROOT,
+                            env=env(PYTHONPATH=str(tmp_path / "site")), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: the installed cdktf_cdktf_provider_aws "), result.stderr
+    assert result.stderr.rstrip().endswith("make install`. Nothing was exported."), result.stderr
