@@ -88,7 +88,7 @@ class StateUse:
     in_run: bool
 
 
-def state_use(path: Path, name: str, region: str, backend, in_run: bool) -> StateUse | None:
+def state_use(path: Path, name: str, region: str, backend: Backend, in_run: bool) -> StateUse | None:
     """The :class:`StateUse` of an environment, or None when its state cannot be shared
     (local state, workspaces chosen by tags)."""
     where = state_location(name, region, backend)
@@ -114,7 +114,7 @@ def shared_state(configs: list[tuple[Path, EnvironmentConfig]], others: list[Sta
         if use is not None:
             uses.append(use)
     owners: dict[str, StateUse] = {}
-    for i, use in sorted(enumerate(uses), key=lambda iu: (iu[1].explicit, iu[1].in_run, iu[0])):
+    for _, use in sorted(enumerate(uses), key=lambda iu: (iu[1].explicit, iu[1].in_run, iu[0])):
         owners.setdefault(use.location, use)
     problems = []
     for use in uses:
