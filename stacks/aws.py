@@ -174,25 +174,29 @@ def _installed_version() -> str:
 REINSTALL = ("reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`")
 
 
-def _not_installed(exc: ModuleNotFoundError) -> str | None:
-    """The name in :data:`SUBMODULES` that ``exc`` failed to import when the installed
-    provider package has no such module on disk (another release, or a damaged
-    install); None when ``exc`` is about something else."""
-    for name in SUBMODULES:
-        if exc.name == f"{PACKAGE}.{name}":
-            spec = importlib.util.find_spec(PACKAGE)
-            places = spec.submodule_search_locations if spec else None
-            if places and importlib.machinery.PathFinder.find_spec(exc.name, list(places)) is None:
-                return name
-    return None
+def _not_on_disk() -> list[str]:
+    """The names in :data:`SUBMODULES` that the installed provider package has no module
+    for on disk (looked up in the package's folder, whatever ``sys.modules`` holds)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    places = list(spec.submodule_search_locations or []) if spec else []
+    if not places:
+        return []
+    return [n for n in SUBMODULES if importlib.machinery.PathFinder.find_spec(f"{PACKAGE}.{n}", places) is None]
+
+
+def _not_ours(exc: ImportError) -> bool:
+    """Whether ``exc`` is about a module outside the provider package (a missing
+    dependency such as typeguard): reported as such, not as a provider problem."""
+    name = getattr(exc, "name", None) or ""
+    return isinstance(exc, ModuleNotFoundError) and bool(name) and not name.startswith(PACKAGE + ".") and name != PACKAGE
 
 
 def _load_full() -> types.SimpleNamespace:
     try:
         package = importlib.import_module(PACKAGE)
     except ImportError as exc:
-        if isinstance(exc, ModuleNotFoundError) and exc.name == PACKAGE:
-            raise  # not installed at all: the missing-package message
+        if (isinstance(exc, ModuleNotFoundError) and exc.name == PACKAGE) or _not_ours(exc):
+            raise  # not installed at all, or a missing dependency: the missing-package message
         raise ProviderMismatch(
             f"the installed {PACKAGE} {_installed_version()} cannot be imported ({exc}); {REINSTALL}"
         ) from exc
@@ -228,13 +232,16 @@ def load() -> types.SimpleNamespace:
             mode = "fast"
             return ns
         except Exception as exc:  # noqa: BLE001 - any failure means: use the safe path
-            missing = _not_installed(exc) if isinstance(exc, ModuleNotFoundError) else None
-            if missing:
-                # Not a package layout the fast path does not know: the module is not
-                # installed, so the normal import (12 s later) cannot have it either.
+            if isinstance(exc, ImportError) and _not_ours(exc):
+                raise  # a missing dependency: the normal import would fail the same way
+            missing = _not_on_disk() if isinstance(exc, ModuleNotFoundError) else []
+            if missing and len(missing) < len(SUBMODULES):
+                # The known package layout with modules missing (another release, or a
+                # damaged install), not a layout the fast path does not know: the
+                # normal import (12 s later) cannot have them either.
                 raise ProviderMismatch(
-                    f"the installed {PACKAGE} {_installed_version()} has no module {missing}, which the "
-                    f"stacks use; {REINSTALL}"
+                    f"the installed {PACKAGE} {_installed_version()} has no module {', '.join(missing)}, which "
+                    f"the stacks use; {REINSTALL}"
                 ) from exc
             print(
                 f"warning: fast provider import failed ({exc.__class__.__name__}: {exc}); "

@@ -119,12 +119,16 @@ def terraform_cli_problem(cloud_stacks: list[str]) -> str | None:
     return None
 
 
+#: Region name prefixes of the AWS partitions other than ``aws``.
+PARTITION_PREFIXES = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"),
+                      ("us-isob-", "aws-iso-b"), ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
+
+
 def _partition(region: str) -> str:
     """The AWS partition of a region: S3 bucket names are unique within one."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
+    for prefix, partition in PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
     return "aws"
 
 

@@ -1394,9 +1394,14 @@ class S3Backend(StrictModel):
         None, description="IAM role Terraform assumes to read and write the state."
     )
 
+    @staticmethod
+    def default_key(stack_name: str) -> str:
+        """The state object key when ``key`` is not set: ``ai-fleet/<stack_name>/terraform.tfstate``."""
+        return f"ai-fleet/{stack_name}/terraform.tfstate"
+
     def state_key(self, stack_name: str) -> str:
-        """The state object key: explicit ``key`` or ``ai-fleet/<stack_name>/terraform.tfstate``."""
-        return self.key or f"ai-fleet/{stack_name}/terraform.tfstate"
+        """The state object key: explicit ``key`` or :meth:`default_key`."""
+        return self.key or self.default_key(stack_name)
 
     @property
     def lockfile(self) -> bool:
@@ -2280,11 +2285,15 @@ def load_config(path: str | Path) -> EnvironmentConfig:
     ``path`` is shown in messages exactly as given. Returns the validated config.
     Raises :class:`ConfigError` (with every problem found) when the file is missing,
     is not valid YAML, does not match the schema, or breaks a cross-field rule, and
-    when ``user_data_file`` does not exist.
+    when ``user_data_file`` does not exist; also when ``path`` is not a regular file
+    (a folder, a FIFO, a device).
     """
     file = str(path)
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():
+            # A folder, FIFO or device: reading it would fail, block or never end.
+            raise ConfigError([Problem(file, "", "is not a regular file")])
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([Problem(file, "", f"cannot read the file: {exc.strerror}")]) from None

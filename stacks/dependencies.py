@@ -31,6 +31,7 @@ def missing_dependency(module: str | None) -> str:
 
 
 class ProviderMismatch(ImportError):
-    """The installed AWS provider bindings (``cdktf-cdktf-provider-aws``) lack a module
-    the stacks use: another release than the one in ``Pipfile.lock`` is installed. The
-    message names the modules and the installed version, and says how to fix it."""
+    """The installed AWS provider bindings (``cdktf-cdktf-provider-aws``) lack modules
+    the stacks use, or their package cannot be imported: another release than the one
+    in ``Pipfile.lock``, or a damaged install. The message gives the installed version
+    and the missing modules (or the import error), and says how to reinstall."""

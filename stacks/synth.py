@@ -49,6 +49,7 @@ def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Pat
     only some files are synthesized)."""
     problems: list[Problem] = []
     loaded: list[tuple[Path, EnvironmentConfig]] = []
+    uses: list[StateUse] = []  # state locations of this run's files, then of the others
     given: set[str] = set()
     for p in paths:
         # The same path given twice (symlinks are not followed: an alias of another
@@ -57,9 +58,15 @@ def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Pat
             continue
         given.add(os.path.abspath(p))
         try:
-            loaded.append((Path(p), load_config(p)))
+            cfg = load_config(p)
         except ConfigError as exc:
             problems.extend(exc.problems)
+            use = _raw_state_use(Path(p), in_run=True)  # its state counts even so
+        else:
+            loaded.append((Path(p), cfg))
+            use = state_use(Path(p), cfg.name, cfg.region, cfg.backend, in_run=True)
+        if use is not None:
+            uses.append(use)
     seen: dict[str, Path] = {}
     for p, cfg in loaded:
         if cfg.name in seen:
@@ -68,7 +75,8 @@ def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Pat
                         "stack names must be unique")
             )
         seen.setdefault(cfg.name, p)
-    problems.extend(shared_state(loaded, other_state_uses(loaded, list(others))))
+    uses += other_state_uses([Path(p) for p in paths], list(others))
+    problems.extend(shared_state(uses))
     if problems:
         raise ConfigError(problems)
     return loaded
@@ -90,76 +98,87 @@ class StateUse:
 
 def state_use(path: Path, name: str, region: str, backend: Backend, in_run: bool) -> StateUse | None:
     """The :class:`StateUse` of an environment, or None when its state cannot be shared
-    (local state, workspaces chosen by tags)."""
+    (local state, workspaces chosen by tags). An S3 key left out or written as its
+    default counts as derived from the name (not ``explicit``)."""
     where = state_location(name, region, backend)
     if where is None:
         return None
-    explicit = not (isinstance(backend, S3Backend) and backend.key is None)
+    explicit = not (isinstance(backend, S3Backend) and backend.key in (None, S3Backend.default_key(name)))
     return StateUse(Path(path), name, where, explicit, in_run)
 
 
-def shared_state(configs: list[tuple[Path, EnvironmentConfig]], others: list[StateUse] = ()) -> list[Problem]:
-    """Problems for configs whose Terraform state is the state of another environment
-    with a different name: the same S3 bucket and key, or the same HCP Terraform
-    workspace (:func:`stacks.backend.state_location`). Two stacks on one state would each
-    plan to destroy what the other created. ``others`` are environments not being
-    loaded (:func:`other_state_uses`), compared but never reported.
+def shared_state(uses: list[StateUse]) -> list[Problem]:
+    """Problems for environments of this run (``in_run``) whose Terraform state is the
+    state of another environment with a different name: the same S3 bucket and key, or
+    the same HCP Terraform workspace (:func:`stacks.backend.state_location`). Two stacks
+    on one state would each plan to destroy what the other created. The others are
+    compared but never reported.
 
-    Of the environments on one location, the one that keeps it is the one whose S3 key
-    is its default (derived from its own name), else one not in this run, else the
-    first; every other one in this run is reported, in the order of ``configs``."""
-    uses = [*others]
-    for path, cfg in configs:
-        use = state_use(path, cfg.name, cfg.region, cfg.backend, in_run=True)
-        if use is not None:
-            uses.append(use)
-    owners: dict[str, StateUse] = {}
-    for _, use in sorted(enumerate(uses), key=lambda iu: (iu[1].explicit, iu[1].in_run, iu[0])):
-        owners.setdefault(use.location, use)
+    When one of the environments on a location derives it from its own name (an S3 key
+    left at its default), that one owns it and the others are told so. Otherwise (a
+    workspace name, or keys written out) the tool cannot tell which one is deployed
+    there: each one in this run is reported, naming the others, and the message says
+    to move the one that is not deployed there. Problems come in the order of ``uses``."""
+    by_location: dict[str, list[StateUse]] = {}
+    for use in uses:
+        by_location.setdefault(use.location, []).append(use)
     problems = []
     for use in uses:
-        owner = owners[use.location]
-        if use.in_run and use.name != owner.name:
-            field = "backend.key" if "s3://" in use.location else "backend.workspaces.name"
-            problems.append(
-                Problem(str(use.path), field, f"{use.location} already holds the state of {owner.name!r} "
-                        f"({owner.path}); each environment needs its own state: give this one its own {field}")
-            )
+        group = by_location[use.location]
+        if not use.in_run or len({u.name for u in group}) < 2:
+            continue
+        field = "backend.key" if "s3://" in use.location else "backend.workspaces.name"
+        owner = next((u for u in group if not u.explicit), None)
+        if owner is not None:
+            if use.name != owner.name:
+                problems.append(Problem(
+                    str(use.path), field, f"{use.location} is the state of {owner.name!r} ({owner.path}, from its "
+                    f"name); each environment needs its own state: give this one its own {field}"))
+            continue
+        rivals = sorted({(u.name, str(u.path)) for u in group if u.name != use.name})
+        named = ", ".join(f"{n!r} ({p})" for n, p in rivals)
+        problems.append(Problem(
+            str(use.path), field, f"{use.location} is also the state of {named}; each environment needs its own "
+            f"state: give the one not deployed there yet its own {field}"))
     return problems
 
 
-def other_state_uses(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]) -> list[StateUse]:
+def other_state_uses(given: list[Path], others: list[Path]) -> list[StateUse]:
     """The state locations of the environment files ``others`` (normally
-    ``config/*.yaml``) that are not among ``configs``. Only regular files are read. A
-    file that does not validate still counts when its ``name`` and ``backend`` do;
-    anything else unreadable is skipped (it is not this run's concern)."""
-    given = {Path(p).resolve() for p, _ in configs}
+    ``config/*.yaml``) that are not among the ``given`` files (compared with symlinks
+    resolved). Only regular files are read. A file that does not validate still counts
+    when its ``name``, ``region`` and ``backend`` do; anything else unreadable is skipped
+    (it is not this run's concern)."""
+    resolved = {Path(p).resolve() for p in given}
     out = []
     for other in others:
-        if other.resolve() in given or not other.is_file():
+        if other.resolve() in resolved or not other.is_file():
             continue
         try:
             cfg = load_config(other)
             use = state_use(other, cfg.name, cfg.region, cfg.backend, in_run=False)
         except ConfigError:
-            use = _raw_state_use(other)
+            use = _raw_state_use(other, in_run=False)
         if use is not None:
             out.append(use)
     return out
 
 
-def _raw_state_use(path: Path) -> StateUse | None:
+def _raw_state_use(path: Path, in_run: bool) -> StateUse | None:
     """:func:`state_use` from the ``name``, ``region`` and ``backend`` of a file that does
-    not validate as a whole; None when those do not validate either."""
+    not validate as a whole; None when those do not validate either (or the file is not
+    a regular file)."""
     try:
+        if not path.is_file():
+            return None
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        name, region = doc["name"], doc.get("region")
+        name, region = doc["name"], doc["region"]
         backend = TypeAdapter(Backend).validate_python(doc["backend"])
     except Exception:  # noqa: BLE001 - any problem: this file's state is unknown
         return None
     if not isinstance(name, str) or not isinstance(region, str):
         return None
-    return state_use(path, name, region, backend, in_run=False)
+    return state_use(path, name, region, backend, in_run=in_run)
 
 
 def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Path]) -> list[Problem]:

@@ -20,6 +20,7 @@ of every file is reported), which keeps the corpus cheap however large it grows.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import subprocess
@@ -132,7 +133,9 @@ def staging() -> dict:
 
 def test_two_environments_on_one_workspace_or_state_key(tmp_path):
     """Copies of an example with new names but the same HCP Terraform workspace, or the
-    same explicit S3 key: each stack's plan would destroy what the other created."""
+    same written-out S3 key: each stack's plan would destroy what the other created.
+    Neither location derives from a name, so the tool cannot tell which environment is
+    deployed there: every one in the run is refused, naming the others."""
     docs = {}
     for i in (1, 2):
         cloud = staging()
@@ -151,16 +154,17 @@ def test_two_environments_on_one_workspace_or_state_key(tmp_path):
     result = run_main(*args, "--check", "--outdir", str(tmp_path / "out"))
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    workspace = "cloud://app.terraform.io/acme-ml-platform/ai-fleet-staging"
+    then = "each environment needs its own state: give the one not deployed there yet its own"
     assert errors == [
-        f"error: {paths['cloud1']}: backend.workspaces.name: cloud://app.terraform.io/acme-ml-platform/"
-        f"ai-fleet-staging already holds the state of 'staging' (config/staging.yaml); each environment "
-        "needs its own state: give this one its own backend.workspaces.name",
-        f"error: {paths['cloud2']}: backend.workspaces.name: cloud://app.terraform.io/acme-ml-platform/"
-        f"ai-fleet-staging already holds the state of 'staging' (config/staging.yaml); each environment "
-        "needs its own state: give this one its own backend.workspaces.name",
-        f"error: {paths['s32']}: backend.key: s3://acme-state/fleet/terraform.tfstate already holds the "
-        f"state of 'dev-1' ({paths['s31']}); each environment needs its own state: give this one its own "
-        "backend.key",
+        f"error: {paths['cloud1']}: backend.workspaces.name: {workspace} is also the state of 'staging' "
+        f"(config/staging.yaml), 'staging-2' ({paths['cloud2']}); {then} backend.workspaces.name",
+        f"error: {paths['s31']}: backend.key: s3://acme-state/fleet/terraform.tfstate is also the state of "
+        f"'dev-2' ({paths['s32']}); {then} backend.key",
+        f"error: {paths['cloud2']}: backend.workspaces.name: {workspace} is also the state of 'staging' "
+        f"(config/staging.yaml), 'staging-1' ({paths['cloud1']}); {then} backend.workspaces.name",
+        f"error: {paths['s32']}: backend.key: s3://acme-state/fleet/terraform.tfstate is also the state of "
+        f"'dev-1' ({paths['s31']}); {then} backend.key",
     ], result.stderr
     assert "Traceback" not in result.stderr
 
@@ -204,29 +208,48 @@ def write_env(path: Path, name: str, backend: dict, region: str = "us-east-1") -
     return path
 
 
-def test_shared_state_blames_the_environment_that_took_another_ones_key(tmp_path):
-    """An explicit key equal to another environment's default key (derived from its name):
-    the explicit one is refused, whatever the order of the files, and the owner alone
-    still synthesizes."""
+@pytest.mark.parametrize("owner_key", [None, "ai-fleet/prod/terraform.tfstate"], ids=["default", "written-out"])
+def test_shared_state_blames_the_environment_that_took_another_ones_key(tmp_path, owner_key):
+    """A key equal to another environment's default key (derived from its name, left
+    out or written as it is): the other one is refused, whatever the order of the
+    files, and the owner alone still synthesizes."""
     s3 = {"type": "s3", "bucket": "acme-state"}
-    prod = write_env(tmp_path / "config" / "prod.yaml", "prod", s3)
-    aaa = write_env(tmp_path / "config" / "aaa.yaml", "aaa", {**s3, "key": "ai-fleet/prod/terraform.tfstate"})
-    for args in ([], ["--config", "config/prod.yaml", "--config", "config/aaa.yaml"]):
+    write_env(tmp_path / "config" / "prod.yaml", "prod", {**s3, "key": owner_key} if owner_key else s3)
+    write_env(tmp_path / "config" / "aaa.yaml", "aaa", {**s3, "key": "ai-fleet/prod/terraform.tfstate"})
+    for args in ([], ["--config", "config/prod.yaml", "--config", "config/aaa.yaml"], ["--config", "config/aaa.yaml"]):
         result = check_in(tmp_path, *args)
         assert result.returncode == 2
-        assert result.stderr.splitlines()[0] == (
-            "error: config/aaa.yaml: backend.key: s3://acme-state/ai-fleet/prod/terraform.tfstate already holds "
-            "the state of 'prod' (config/prod.yaml); each environment needs its own state: give this one its own "
-            "backend.key"), result.stderr
-    result = check_in(tmp_path, "--config", "config/prod.yaml")
+        assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
+            "error: config/aaa.yaml: backend.key: s3://acme-state/ai-fleet/prod/terraform.tfstate is the state of "
+            "'prod' (config/prod.yaml, from its name); each environment needs its own state: give this one its "
+            "own backend.key"], result.stderr
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", "config/prod.yaml", "--outdir",
+                             str(out)], cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert (prod.exists(), aaa.exists()) == (True, True)
+    backend = json.loads((out / "stacks" / "prod" / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"]
+    assert (backend["bucket"], backend["key"]) == ("acme-state", "ai-fleet/prod/terraform.tfstate")
+
+
+def test_a_copied_config_on_the_same_workspace_blocks_both(tmp_path):
+    """A workspace name derives from nothing: with a copy of staging on staging's
+    workspace in config/, staging alone is refused too (the tool cannot know which one
+    is deployed), and the message does not tell it to move."""
+    cloud = {"type": "cloud", "organization": "acme", "workspaces": {"name": "ai-fleet-staging"}}
+    write_env(tmp_path / "config" / "staging.yaml", "staging", cloud)
+    write_env(tmp_path / "config" / "a-staging-eu.yaml", "a-staging-eu", cloud)
+    result = check_in(tmp_path, "--config", "config/staging.yaml")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: config/staging.yaml: backend.workspaces.name: cloud://app.terraform.io/acme/ai-fleet-staging is also "
+        "the state of 'a-staging-eu' (config/a-staging-eu.yaml); each environment needs its own state: give the one "
+        "not deployed there yet its own backend.workspaces.name"), result.stderr
 
 
 def test_shared_state_matches_names_as_hcp_terraform_does(tmp_path):
     """Organization and workspace names without regard to case, the default host written
-    out or with its :443 port; S3 buckets per partition (one name may exist in aws and in
-    aws-cn)."""
+    out or with its :443 port; S3 buckets per partition (one name may exist in aws, in
+    aws-cn and in aws-iso)."""
     cloud = {"type": "cloud", "organization": "acme", "workspaces": {"name": "fleet-a"}}
     write_env(tmp_path / "config" / "fleet-a.yaml", "fleet-a", cloud)
     variant = {"type": "cloud", "organization": "ACME", "hostname": "app.terraform.io:443",
@@ -234,39 +257,61 @@ def test_shared_state_matches_names_as_hcp_terraform_does(tmp_path):
     b = write_env(tmp_path / "fleet-b.yaml", "fleet-b", variant)
     result = check_in(tmp_path, "--config", str(b))
     assert result.returncode == 2
-    assert (f"error: {b}: backend.workspaces.name: cloud://app.terraform.io/acme/fleet-a already holds the state "
+    assert (f"error: {b}: backend.workspaces.name: cloud://app.terraform.io/acme/fleet-a is also the state "
             "of 'fleet-a' (config/fleet-a.yaml)") in result.stderr
 
     s3 = {"type": "s3", "bucket": "acme-state", "key": "fleet/terraform.tfstate"}
     us = write_env(tmp_path / "us.yaml", "us", s3)
     cn = write_env(tmp_path / "cn.yaml", "cn", s3, region="cn-north-1")
-    result = check_in(tmp_path, "--config", str(us), "--config", str(cn))
+    iso = write_env(tmp_path / "iso.yaml", "iso", s3, region="us-iso-east-1")
+    result = check_in(tmp_path, "--config", str(us), "--config", str(cn), "--config", str(iso))
     assert result.returncode == 0, result.stderr
     cn2 = write_env(tmp_path / "cn2.yaml", "cn2", {**s3, "region": "cn-northwest-1"})
     result = check_in(tmp_path, "--config", str(cn), "--config", str(cn2))
     assert result.returncode == 2
-    assert f"error: {cn2}: backend.key: aws-cn:s3://acme-state/fleet/terraform.tfstate already holds" in result.stderr
+    assert f"error: {cn2}: backend.key: aws-cn:s3://acme-state/fleet/terraform.tfstate is also" in result.stderr
 
 
-def test_shared_state_with_an_invalid_other_environment(tmp_path):
-    """Another environment file with an unrelated mistake still owns its state; one whose
-    backend is broken, or a file that is not a regular file (a FIFO would block the
-    read), is passed over."""
+def test_shared_state_with_invalid_environment_files(tmp_path):
+    """An environment file with an unrelated mistake still counts with its state, in the
+    run or not, so fixing it reveals nothing new and a full run and a run of some files
+    agree; a file whose backend is broken, or one that is not a regular file (a FIFO
+    would block the read), is passed over."""
     s3 = {"type": "s3", "bucket": "acme-state", "key": "shared/terraform.tfstate"}
     broken = write_env(tmp_path / "config" / "broken.yaml", "broken", s3)
     data = yaml.safe_load(broken.read_text())
     data["fleets"]["chat"]["autoscaling_group"]["min_size"] = 99
     broken.write_text(yaml.safe_dump(data))
-    os.mkfifo(tmp_path / "config" / "pipe.yaml")
-    new = write_env(tmp_path / "new.yaml", "new", s3)
-    result = check_in(tmp_path, "--config", str(new))
-    assert result.returncode == 2
-    assert (f"error: {new}: backend.key: s3://acme-state/shared/terraform.tfstate already holds the state of "
-            "'broken' (config/broken.yaml)") in result.stderr
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "config" / "pipe.yaml").symlink_to(tmp_path / "pipe.yaml")
+    new = write_env(tmp_path / "config" / "new.yaml", "new", s3)
+    shared = ("error: config/new.yaml: backend.key: s3://acme-state/shared/terraform.tfstate is also the state of "
+              "'broken' (config/broken.yaml)")
+    for args in (["--config", "config/new.yaml"], ["--config", "config/broken.yaml", "--config", "config/new.yaml"]):
+        result = check_in(tmp_path, *args)
+        assert result.returncode == 2
+        assert shared in result.stderr, result.stderr
+    result = check_in(tmp_path, "--config", "config/broken.yaml", "--config", "config/new.yaml")
+    assert "error: config/broken.yaml: backend.key: s3://acme-state/shared/terraform.tfstate is also the state of " \
+           "'new' (config/new.yaml)" in result.stderr
+    assert "error: config/broken.yaml: fleets.chat.autoscaling_group" in result.stderr
     data["backend"]["bucket"] = "Not_A_Bucket"
     broken.write_text(yaml.safe_dump(data))
-    result = check_in(tmp_path, "--config", str(new))
+    result = check_in(tmp_path, "--config", "config/new.yaml")
     assert result.returncode == 0, result.stderr
+
+
+def test_environment_files_that_are_not_regular_files(tmp_path):
+    """A FIFO (reading it would block), a device (endless) or a folder named like an
+    environment file: a clear problem each, no hang."""
+    (tmp_path / "config").mkdir()
+    os.mkfifo(tmp_path / "config" / "pipe.yaml")
+    (tmp_path / "config" / "zero.yaml").symlink_to("/dev/zero")
+    (tmp_path / "config" / "folder.yaml").mkdir()
+    result = check_in(tmp_path)
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: config/{name}.yaml: is not a regular file" for name in ("folder", "pipe", "zero")], result.stderr
 
 
 def test_an_alias_of_an_environment_file_is_another_environment_file(tmp_path):

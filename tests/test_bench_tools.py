@@ -72,9 +72,12 @@ def test_report_ratios_and_marginal_cost_from_given_samples(tmp_path):
     assert "| examples | 4.00 (3.00–5.00) | 300 (280–320) | 4.00 | 0.20x | 0.30x |" in text
     assert "**0.100 s wall**" in text and "**2.0 MiB**" in text
     assert "| ≤ 0.2 s per extra environment | 0.100 s | met |" in text
-    assert "| 30 environments in one process | 5.0 s, 310 MiB, 3 processes (one `python main.py` and its jsii runtime) | met |" in text
+    assert ("| 30 environments in one process | 5.0 s, 310 MiB, one `python main.py` (3 processes with its jsii "
+            "runtime and `terraform version`) | met |") in text
+    # run_case stops the benchmark before a report when a run writes too few stacks; the
+    # report checks the recorded counts all the same.
     cases[-1].stacks_written = [30, 29, 30]
-    assert "processes (one `python main.py` and its jsii runtime) | **not met** |" in bench.report(
+    assert "`terraform version`) | **not met** |" in bench.report(
         cases, 3, 1, ("0.10/0.10/0.10", "0.50/0.20/0.10"), 1.2, 60)
     assert "machine was busy" not in text
     assert "machine was busy" in bench.report(cases, 3, 1, ("1.50/1/1", "1/1/1"), 1.2, 60)

@@ -284,8 +284,10 @@ def test_failed_fast_import_falls_back_to_the_normal_import(synth_dir, tmp_path)
         # No _jsii: the fast path fails for an unknown reason, the normal import finds none
         # of the modules.
         ({"__init__.py": ""}, {}, "has no module provider, vpc, subnet,", True),
-        # The fast path itself finds the first module missing on disk: no 12 s detour.
-        ({"__init__.py": "", "_jsii/__init__.py": ""}, {}, "has no module provider, which the stacks use", False),
+        # The known layout with modules missing: the fast path names them all itself, with
+        # no 12 s detour through the normal import.
+        ({"__init__.py": "", "_jsii/__init__.py": "", "provider/__init__.py": ""}, {},
+         "has no module vpc, subnet, internet_gateway,", False),
         # A damaged install: the package's own __init__ fails.
         ({"__init__.py": "from . import gone\n"}, {"AI_FLEET_PROVIDER_IMPORT": "full"},
          "cannot be imported (cannot import name 'gone'", False),
@@ -320,12 +322,30 @@ def test_provider_release_without_the_modules_is_a_clear_error(synth_dir, tmp_pa
 def test_tfc_export_reports_a_provider_release_without_the_modules(tmp_path):
     """`python -m stacks.tfc` synthesizes too: the same one-line error, no traceback."""
     fake = tmp_path / "site" / "cdktf_cdktf_provider_aws"
-    (fake / "_jsii").mkdir(parents=True)
-    (fake / "__init__.py").write_text("")
-    (fake / "_jsii" / "__init__.py").write_text("")
+    for rel in ("__init__.py", "_jsii/__init__.py", "provider/__init__.py"):  # vpc and the rest missing
+        (fake / rel).parent.mkdir(parents=True, exist_ok=True)
+        (fake / rel).write_text("")
     result = subprocess.run([sys.executable, "-m", "stacks.tfc", "--check"], cwd=ROOT,
                             env=env(PYTHONPATH=str(tmp_path / "site")), capture_output=True, text=True, timeout=600)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: the installed cdktf_cdktf_provider_aws "), result.stderr
     assert result.stderr.rstrip().endswith("make install`. Nothing was exported."), result.stderr
+
+
+@pytest.mark.parametrize("mode", ["fast", "full"])
+def test_a_missing_dependency_is_not_blamed_on_the_provider(tmp_path, mode):
+    """A package the bindings import that cannot be found (here typeguard, shadowed by a
+    module that fails the way a missing one does) is named as such, on both import
+    paths, not reported as a provider release problem."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "typeguard.py").write_text(
+        'raise ModuleNotFoundError("No module named \'typeguard\'", name="typeguard")\n')
+    result = run_main("--outdir", str(tmp_path / "out"),
+                      extra_env={"PYTHONPATH": str(site), "AI_FLEET_PROVIDER_IMPORT": mode})
+    assert result.returncode == 1, result.stderr
+    assert "error: Python package 'typeguard' is not installed for" in result.stderr, result.stderr
+    assert "cdktf_cdktf_provider_aws" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
