@@ -171,7 +171,15 @@ def _installed_version() -> str:
 
 
 #: What to do about a provider package that is not the pinned release, or is damaged.
-REINSTALL = ("reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`")
+REINSTALL = "reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`"
+
+
+def _lacking(missing: list[str]) -> ProviderMismatch:
+    """The error for an installed provider package without the modules ``missing``."""
+    return ProviderMismatch(
+        f"the installed {PACKAGE} {_installed_version()} has no module {', '.join(missing)}, which the "
+        f"stacks use; {REINSTALL}"
+    )
 
 
 def _not_on_disk() -> list[str]:
@@ -202,10 +210,7 @@ def _load_full() -> types.SimpleNamespace:
         ) from exc
     missing = [name for name in SUBMODULES if not isinstance(getattr(package, name, None), types.ModuleType)]
     if missing:
-        raise ProviderMismatch(
-            f"the installed {PACKAGE} {_installed_version()} has no module {', '.join(missing)}, which the "
-            f"stacks use; {REINSTALL}"
-        )
+        raise _lacking(missing)
     return types.SimpleNamespace(**{name: getattr(package, name) for name in SUBMODULES})
 
 
@@ -239,10 +244,7 @@ def load() -> types.SimpleNamespace:
                 # The known package layout with modules missing (another release, or a
                 # damaged install), not a layout the fast path does not know: the
                 # normal import (12 s later) cannot have them either.
-                raise ProviderMismatch(
-                    f"the installed {PACKAGE} {_installed_version()} has no module {', '.join(missing)}, which "
-                    f"the stacks use; {REINSTALL}"
-                ) from exc
+                raise _lacking(missing) from exc
             print(
                 f"warning: fast provider import failed ({exc.__class__.__name__}: {exc}); "
                 "using the normal import",
@@ -350,7 +352,7 @@ def speed_up_type_checks() -> int:
     Every generated constructor, method and property setter runs (unless Python runs
     with ``-O``) ``typing.get_type_hints(<stub>)`` and then typeguard's ``check_type``
     on each argument, including each of the 20 to 60 optional arguments a resource's
-    config struct has and the stacks leave unset. Two changes, each giving the same
+    config struct has and the stacks leave unset. Three changes, each giving the same
     outcome as before for every call:
 
     - ``get_type_hints`` re-evaluates the stub's string annotations on every call; the

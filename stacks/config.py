@@ -171,6 +171,8 @@ def managed_policy_key(arn: str) -> str:
     """Attachment key of a managed policy (Terraform name ``fleet-<name>_policy-<key>``):
     its policy name, the ARN's last path segment."""
     return arn.rsplit("/", 1)[-1]
+
+
 def _is_absolute(value: str) -> bool:
     """A path that does not depend on where the config is: leading '/', '\\' or '~', or
     a Windows drive letter."""

@@ -61,7 +61,7 @@ def load_all(paths: list[Path | str], others: list[Path] = ()) -> list[tuple[Pat
             cfg = load_config(p)
         except ConfigError as exc:
             problems.extend(exc.problems)
-            use = _raw_state_use(Path(p), in_run=True)  # its state counts even so
+            use = _raw_state_use(Path(p), _document(Path(p)), in_run=True)  # its state counts even so
         else:
             loaded.append((Path(p), cfg))
             use = state_use(Path(p), cfg.name, cfg.region, cfg.backend, in_run=True)
@@ -143,35 +143,45 @@ def shared_state(uses: list[StateUse]) -> list[Problem]:
     return problems
 
 
-def other_state_uses(given: list[Path], others: list[Path]) -> list[StateUse]:
-    """The state locations of the environment files ``others`` (normally
-    ``config/*.yaml``) that are not among the ``given`` files (compared with symlinks
-    resolved). Only regular files are read. A file that does not validate still counts
-    when its ``name``, ``region`` and ``backend`` do; anything else unreadable is skipped
-    (it is not this run's concern)."""
-    resolved = {Path(p).resolve() for p in given}
-    out = []
-    for other in others:
-        if other.resolve() in resolved or not other.is_file():
-            continue
-        try:
-            cfg = load_config(other)
-            use = state_use(other, cfg.name, cfg.region, cfg.backend, in_run=False)
-        except ConfigError:
-            use = _raw_state_use(other, in_run=False)
-        if use is not None:
-            out.append(use)
-    return out
-
-
-def _raw_state_use(path: Path, in_run: bool) -> StateUse | None:
-    """:func:`state_use` from the ``name``, ``region`` and ``backend`` of a file that does
-    not validate as a whole; None when those do not validate either (or the file is not
-    a regular file)."""
+def _document(path: Path) -> dict | None:
+    """The YAML mapping in ``path``, read leniently for a comparison with other files:
+    None when it is not a regular file (a FIFO would block, a device never end) or
+    cannot be read or parsed as a mapping; such a file is reported when it is itself
+    loaded."""
     try:
         if not path.is_file():
             return None
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - any problem: nothing to compare with
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _other_documents(given: list[Path], others: list[Path]):
+    """``(path, mapping)`` of each of ``others`` that is not one of the ``given`` files
+    (compared with symlinks resolved) and reads as a mapping (:func:`_document`)."""
+    resolved = {Path(p).resolve() for p in given}
+    for other in others:
+        if other.resolve() not in resolved:
+            doc = _document(other)
+            if doc is not None:
+                yield other, doc
+
+
+def other_state_uses(given: list[Path], others: list[Path]) -> list[StateUse]:
+    """The state locations of the environment files ``others`` (normally
+    ``config/*.yaml``) that are not among the ``given`` files. Only the ``name``,
+    ``region`` and ``backend`` of each are validated, so a file with unrelated mistakes
+    still counts; anything else unreadable is skipped (it is not this run's concern)."""
+    uses = (_raw_state_use(other, doc, in_run=False) for other, doc in _other_documents(given, others))
+    return [use for use in uses if use is not None]
+
+
+def _raw_state_use(path: Path, doc: dict | None, in_run: bool) -> StateUse | None:
+    """:func:`state_use` from the ``name``, ``region`` and ``backend`` of ``doc`` (the
+    mapping in ``path``), validated on their own; None when those do not validate (or
+    ``doc`` is None)."""
+    try:
         name, region = doc["name"], doc["region"]
         backend = TypeAdapter(Backend).validate_python(doc["backend"])
     except Exception:  # noqa: BLE001 - any problem: this file's state is unknown
@@ -186,15 +196,9 @@ def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Pat
     another environment file (``others``, normally ``config/*.yaml``): synthesizing one
     would replace the other's stack folder, next to its state. Files that cannot be read
     or parsed are skipped here (they are reported when they are synthesized)."""
-    given = {Path(p).resolve() for p, _ in configs}
     problems = []
-    for other in others:
-        if other.resolve() in given or not other.is_file():
-            continue
-        try:
-            name = yaml.safe_load(other.read_text(encoding="utf-8")).get("name")
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
-            continue
+    for other, doc in _other_documents([p for p, _ in configs], others):
+        name = doc.get("name")
         for path, cfg in configs:
             if cfg.name == name:
                 problems.append(
