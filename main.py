@@ -9,7 +9,7 @@ import sys
 from stacks.dependencies import is_missing_dependency, missing_dependency
 
 try:
-    from stacks.synth import main
+    from stacks.cli.synth import main
 except ModuleNotFoundError as exc:  # run outside the project's .venv
     if not is_missing_dependency(exc):
         raise

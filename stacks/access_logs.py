@@ -26,32 +26,47 @@ from __future__ import annotations
 
 from cdktf import Fn, TerraformStack
 
+from typing import Any
+
 from .aws import aws
-from .config import EnvironmentConfig
-from .principals import elb_log_principal
+from .config import AccessLogsConfig
 from .parts import Part
+from .principals import elb_log_principal
+
 
 class AccessLogsBucket(Part):
-    """Creates the access log bucket and its configuration for one environment.
+    """Creates the access log bucket of environment ``name`` in ``region`` from the
+    ``load_balancer.access_logs`` section, emptied on destroy when ``force_destroy``.
 
-    Takes the config, the partition token and the account ID token. Attributes:
-    ``bucket_name`` (token) for ``aws_lb.access_logs.bucket`` and ``ready``, the resources
-    the ALB must depend on (bucket policy and encryption) so ELB can write its test
-    object when the ALB enables logging.
+    Takes the partition token and the account ID token. Attributes: ``bucket_name``
+    (token) for ``aws_lb.access_logs.bucket`` and ``alb_depends_on``, the resources the
+    ALB must depend on (bucket policy and encryption) so ELB can write its test object
+    when the ALB enables logging.
     """
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, partition: str, account_id: str):
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        name: str,
+        region: str,
+        access_logs: AccessLogsConfig,
+        force_destroy: bool,
+        partition: str,
+        account_id: str,
+    ):
         super().__init__(scope, id_)
-        logs = cfg.load_balancer.access_logs
-        self.bucket = aws.s3_bucket.S3Bucket(
+        logs = access_logs
+        bucket = aws.s3_bucket.S3Bucket(
             self.stack,
             self.element_id("bucket"),
-            bucket_prefix=logs.bucket_prefix or f"{cfg.name}-alb-logs-",
-            force_destroy=not cfg.deletion_protection,
-            tags={"Name": f"{cfg.name}-alb-logs"},
+            bucket_prefix=logs.bucket_prefix or f"{name}-alb-logs-",
+            force_destroy=force_destroy,
+            tags={"Name": f"{name}-alb-logs"},
         )
-        bucket_id = self.bucket.id
-        self.bucket_name = self.bucket.bucket
+        bucket_id = bucket.id
+        self.bucket_name: str = bucket.bucket
         ownership = aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
             self.stack,
             self.element_id("ownership"),
@@ -110,14 +125,14 @@ class AccessLogsBucket(Part):
         )
 
         key_prefix = f"{logs.prefix}/" if logs.prefix else ""
-        bucket_arn = self.bucket.arn
+        bucket_arn = bucket.arn
         policy = {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Sid": "ElasticLoadBalancingWritesAccessLogs",
                     "Effect": "Allow",
-                    "Principal": elb_log_principal(cfg.region, partition),
+                    "Principal": elb_log_principal(region, partition),
                     "Action": "s3:PutObject",
                     "Resource": f"{bucket_arn}/{key_prefix}AWSLogs/{account_id}/*",
                 },
@@ -139,4 +154,4 @@ class AccessLogsBucket(Part):
             # S3 rejects a policy while the public access block is being changed.
             depends_on=[public_access, ownership],
         )
-        self.ready = [bucket_policy, encryption]
+        self.alb_depends_on: list[Any] = [bucket_policy, encryption]

@@ -14,37 +14,50 @@ the configured one, or one the stack creates, encrypted with the AWS managed SNS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 
 from cdktf import TerraformStack
 
 from .aws import aws
-from .config import EnvironmentConfig
+from .config import FleetConfig
 from .parts import Part
 
 
 class Alarms(Part):
-    """Creates the SNS topic (unless given) and three alarms per fleet.
+    """Creates the SNS topic of environment ``name`` (unless ``sns_topic_arn`` names
+    one) and three alarms per fleet of ``fleets`` (their ``alarms`` sections and
+    derived thresholds).
 
-    ``target_groups`` maps fleet name to its ``TargetGroup``; ``alb_arn_suffix`` is the
-    ALB's ``arn_suffix`` token. Attribute ``topic_arn`` (str token).
+    ``target_group_arn_suffixes`` maps fleet name to its target group's ``arn_suffix``
+    token and ``alb_arn_suffix`` is the ALB's. Attribute ``topic_arn`` (str token).
     """
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, target_groups: dict, alb_arn_suffix: str):
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        name: str,
+        sns_topic_arn: str | None,
+        fleets: Mapping[str, FleetConfig],
+        target_group_arn_suffixes: Mapping[str, str],
+        alb_arn_suffix: str,
+    ):
         super().__init__(scope, id_)
-        if cfg.alarms.sns_topic_arn:
-            self.topic_arn = cfg.alarms.sns_topic_arn
+        if sns_topic_arn:
+            self.topic_arn = sns_topic_arn
         else:
             topic = aws.sns_topic.SnsTopic(
                 self.stack,
                 self.element_id("topic"),
-                name=f"{cfg.name}-fleet-alarms",
+                name=f"{name}-fleet-alarms",
                 kms_master_key_id="alias/aws/sns",
             )
             self.topic_arn = topic.arn
-        for fleet_name, fleet in cfg.fleets.items():
+        for fleet_name, fleet in fleets.items():
             a = fleet.alarms
-            dims = {"TargetGroup": target_groups[fleet_name].arn_suffix, "LoadBalancer": alb_arn_suffix}
-            p99 = a.p99_target_response_time or float(fleet.effective_max_request_seconds)
+            dims = {"TargetGroup": target_group_arn_suffixes[fleet_name], "LoadBalancer": alb_arn_suffix}
+            p99 = fleet.effective_p99_target_response_time
             specs = [
                 ("unhealthy-hosts", "UnHealthyHostCount", {"statistic": "Maximum"},
                  "GreaterThanOrEqualToThreshold", a.unhealthy_host_count,
@@ -60,7 +73,7 @@ class Alarms(Part):
                 aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
                     self.stack,
                     self.element_id(f"{fleet_name}-{key}"),
-                    alarm_name=f"{cfg.name}-{fleet_name}-{key}",
+                    alarm_name=f"{name}-{fleet_name}-{key}",
                     alarm_description=description,
                     namespace="AWS/ApplicationELB",
                     metric_name=metric,

@@ -2,8 +2,8 @@
 
 :func:`add_backend` adds the block to a stack: ``backend "local"``, ``backend "s3"``
 or a ``cloud`` block (HCP Terraform / Terraform Enterprise). :func:`backend_block` and
-:func:`describe_change` read the block back from synthesized JSON, so the command line
-can warn when a re-synthesis points an existing stack at different state.
+:func:`describe_change` read the block back from synthesized JSON, so synthesis can
+warn when a re-synthesis points an existing stack at different state.
 
 Terraform docs followed: https://developer.hashicorp.com/terraform/language/backend/local,
 .../language/backend/s3 and .../terraform/cli/cloud/settings.
@@ -12,27 +12,30 @@ Terraform docs followed: https://developer.hashicorp.com/terraform/language/back
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import Backend, CloudBackend, EnvironmentConfig, LocalBackend, S3Backend
+from .config import BackendConfig, CloudBackend, LocalBackend, S3Backend
+
+if TYPE_CHECKING:
+    import cdktf
 
 
-def add_backend(stack, cfg: EnvironmentConfig):
-    """Add ``cfg.backend`` to ``stack`` (a ``cdktf.TerraformStack``); return the construct.
+def add_backend(
+    stack: cdktf.TerraformStack, backend: BackendConfig, *, name: str, region: str
+) -> cdktf.TerraformBackend | cdktf.CloudBackend:
+    """Add ``backend`` to ``stack``, the stack of environment ``name`` in ``region`` (the
+    S3 key and region defaults); return the construct.
 
     Only values from the config end up in the block: no credentials, tokens or
     machine-specific paths (the local path is relative to the stack folder; AWS
     credentials and the HCP Terraform token come from the environment at run time).
     The ``cloud`` block needs Terraform >= 1.1: ``python main.py`` checks the CLI on
-    the PATH once before synthesizing such a stack (:func:`terraform_cli_problem`).
+    the PATH once before synthesizing such a stack
+    (:func:`stacks.cli.common.terraform_cli_problem`).
     """
     import cdktf  # deferred: loading cdktf starts the jsii runtime
 
-    b = cfg.backend
+    b = backend
     if isinstance(b, LocalBackend):
         return cdktf.LocalBackend(stack, path=b.path)
     if isinstance(b, S3Backend):
@@ -46,8 +49,8 @@ def add_backend(stack, cfg: EnvironmentConfig):
         backend = cdktf.S3Backend(
             stack,
             bucket=b.bucket,
-            key=b.state_key(cfg.name),
-            region=b.region or cfg.region,
+            key=b.state_key(name),
+            region=b.region or region,
             encrypt=True,
             kms_key_id=b.kms_key_id,
             dynamodb_table=b.dynamodb_table,
@@ -67,89 +70,6 @@ def add_backend(stack, cfg: EnvironmentConfig):
             stack, organization=b.organization, hostname=b.hostname, workspaces=workspaces
         )
     raise TypeError(f"unknown backend {b!r}")  # pragma: no cover - the model forbids it
-
-
-def needs_terraform_cli(configs: list[tuple[Any, EnvironmentConfig]]) -> list[str]:
-    """Names of the stacks whose synthesis checks the Terraform CLI (``cloud`` backends:
-    the ``cloud`` block needs Terraform >= 1.1)."""
-    return [cfg.name for _, cfg in configs if isinstance(cfg.backend, CloudBackend)]
-
-
-#: Oldest Terraform that understands the ``cloud`` block (Terraform 1.1).
-CLOUD_BLOCK_MIN_TERRAFORM = (1, 1)
-
-
-def terraform_cli_problem(cloud_stacks: list[str]) -> str | None:
-    """Why the Terraform CLI on the PATH cannot run ``cloud_stacks`` (stacks with a
-    ``cloud`` block), or None when it can (or there are none).
-
-    cdktf's own check (``ValidateTerraformVersion`` on the ``CloudBackend``) runs
-    ``terraform version`` twice per cloud stack during synthesis; the synth turns cdktf's
-    validations off and runs this once instead: ``terraform version -json``, at least
-    :data:`CLOUD_BLOCK_MIN_TERRAFORM`.
-    """
-    if not cloud_stacks:
-        return None
-    stacks = f"stack(s) {', '.join(cloud_stacks)} use the cloud backend, which needs Terraform >= 1.1"
-    exe = shutil.which("terraform")
-    if exe is None:
-        return f"{stacks}: `terraform` must be on the PATH"
-    try:
-        result = subprocess.run(
-            [exe, "version", "-json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return f"{stacks}: `terraform version -json` did not run"
-    # JSON since Terraform 0.13; older releases and wrappers print "Terraform v1.2.3".
-    try:
-        version = str(json.loads(result.stdout)["terraform_version"])
-    except (ValueError, KeyError, TypeError):
-        m = re.search(r"Terraform v?(\d+\.\d+[^\s]*)", result.stdout)
-        version = m.group(1) if m else ""
-    m = re.match(r"(\d+)\.(\d+)", version)
-    if not m:
-        return f"{stacks}: `terraform version -json` did not report a version"
-    found = (int(m.group(1)), int(m.group(2)))
-    if found < CLOUD_BLOCK_MIN_TERRAFORM:
-        return f"{stacks}: `terraform` on the PATH is {version}"
-    return None
-
-
-#: Region name prefixes of the AWS partitions other than ``aws``.
-PARTITION_PREFIXES = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"),
-                      ("us-isob-", "aws-iso-b"), ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
-
-
-def _partition(region: str) -> str:
-    """The AWS partition of a region: S3 bucket names are unique within one."""
-    for prefix, partition in PARTITION_PREFIXES:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
-def state_location(name: str, region: str, backend: Backend) -> str | None:
-    """Where the Terraform state of environment ``name`` (in ``region``) lives, when
-    another environment could name the same place: ``s3://<bucket>/<key>`` (with the
-    partition in front outside the ``aws`` partition: bucket names are unique per
-    partition, so the bucket's region does not matter otherwise) or
-    ``cloud://<hostname>/<organization>/<workspace>`` (hostname defaulting to
-    app.terraform.io, without a ``:443`` port; organization and workspace lower-cased,
-    as HCP Terraform matches those names without regard to case). Returns None for
-    local state, which lives in the stack's own folder, and for a ``cloud`` backend that
-    selects workspaces by tags (the workspace is chosen at run time)."""
-    if isinstance(backend, S3Backend):
-        partition = _partition(backend.region or region)
-        prefix = "" if partition == "aws" else f"{partition}:"
-        return f"{prefix}s3://{backend.bucket}/{backend.state_key(name)}"
-    if isinstance(backend, CloudBackend) and backend.workspaces.name is not None:
-        host = (backend.hostname or "app.terraform.io").removesuffix(":443")
-        return f"cloud://{host}/{backend.organization.lower()}/{backend.workspaces.name.lower()}"
-    return None
 
 
 def backend_block(stack_json: dict) -> dict:

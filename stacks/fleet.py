@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import base64
 import json
-from functools import cached_property
+from collections.abc import Sequence
+from typing import Any
 
-from cdktf import TerraformStack, Token
+from cdktf import Precondition, TerraformStack, Token
 
 from .aws import aws
-from .config import EnvironmentConfig, Fleet, managed_policy_key
-from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
+from .config import FleetConfig, InstanceOverride, managed_policy_key
 from .parts import Part
+from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
 
 _ASSUME_EC2 = json.dumps(
     {
@@ -60,16 +61,16 @@ GROUP_METRICS = [
 
 
 class FleetGroup(Part):
-    """Creates role, instance profile, launch template and Auto Scaling group(s) for one
-    fleet.
+    """Creates role, instance profile, launch template and Auto Scaling group(s) for
+    fleet ``fleet_name`` of environment ``environment`` in ``region``.
 
-    Takes the environment config, the fleet name and config, the private subnet IDs, the
-    fleet's instance security group ID, its target group ARN, the user data text (or
-    None), the partition name token, whether a scaling policy manages desired capacity,
-    and plan-time preconditions for the subnets. Attributes: ``launch_template``,
-    ``group`` (the main ``AutoscalingGroup``), ``spot_group`` (or None), ``groups``
-    (both, main first), and ``role_name``, ``group_name`` and ``spot_group_name`` (str
-    tokens, each read once; the last None without a spot group).
+    Takes the fleet's config section, the cost allocation ``tags`` for the group and what
+    it launches (the environment's default tags), the private subnet IDs, the fleet's
+    instance security group ID, its target group ARN, the user data text (or None), the
+    partition name token and plan-time preconditions for the subnets. Attributes (str
+    tokens, each read once): ``role_name``, ``launch_template_id``,
+    ``autoscaling_group_name`` and ``spot_autoscaling_group_name`` (None without a spot
+    group).
     """
 
     def __init__(
@@ -77,61 +78,51 @@ class FleetGroup(Part):
         scope: TerraformStack | Part,
         id_: str,
         *,
-        cfg: EnvironmentConfig,
+        environment: str,
+        region: str,
+        tags: dict[str, str],
         fleet_name: str,
-        fleet: Fleet,
-        subnet_ids: list,
+        fleet: FleetConfig,
+        subnet_ids: Sequence[str],
         security_group_id: str,
         target_group_arn: str,
         user_data: str | None,
         partition: str,
-        scaled: bool,
-        preconditions: list,
+        preconditions: Sequence[Precondition] = (),
     ):
         super().__init__(scope, id_)
-        self._cfg, self._fleet, self._fleet_name = cfg, fleet, fleet_name
-        self._prefix = f"{cfg.name}-{fleet_name}"
+        self._environment, self._region, self._tags = environment, region, tags
+        self._fleet, self._fleet_name = fleet, fleet_name
+        self._prefix = f"{environment}-{fleet_name}"
         profile = self._role(partition)
-        self.launch_template = self._launch_template(profile, security_group_id, user_data)
+        launch_template = self._launch_template(profile, security_group_id, user_data)
         # latest_version, not "$Latest": a template change shows in the plan as an
         # in-place update of the group, which starts the instance refresh.
-        self._lt_spec = {
-            "id": self.launch_template.id,
-            "version": Token.as_string(self.launch_template.latest_version),
-        }
-        common = {
-            "subnet_ids": subnet_ids,
+        self.launch_template_id = launch_template.id
+        self._lt_version = Token.as_string(launch_template.latest_version)
+        common: dict[str, Any] = {
+            "subnet_ids": list(subnet_ids),
             "target_group_arn": target_group_arn,
-            "scaled": scaled,
-            "preconditions": preconditions,
+            "scaled": fleet.scaling.has_target_tracking,
+            "preconditions": list(preconditions),
         }
-        self.group = self._group("autoscaling_group", self._prefix, spot=False, **common)
-        self.spot_group = None
+        group = self._group("autoscaling_group", self._prefix, spot=False, **common)
+        self.autoscaling_group_name: str = group.name
+        self.spot_autoscaling_group_name: str | None = None
         if fleet.spot_autoscaling_group is not None:
-            self.spot_group = self._group(
-                "spot_autoscaling_group", f"{self._prefix}-spot", spot=True, **common
-            )
-        self.groups = [g for g in (self.group, self.spot_group) if g is not None]
-
-    @cached_property
-    def group_name(self) -> str:
-        return self.group.name
-
-    @cached_property
-    def spot_group_name(self) -> str | None:
-        return None if self.spot_group is None else self.spot_group.name
+            spot = self._group("spot_autoscaling_group", f"{self._prefix}-spot", spot=True, **common)
+            self.spot_autoscaling_group_name = spot.name
 
     # IAM -------------------------------------------------------------------------------
-    def _role(self, partition: str):
+    def _role(self, partition: str) -> Any:
         fleet, prefix = self._fleet, self._prefix
         role = aws.iam_role.IamRole(
             self.stack,
             self.element_id("role"),
             name_prefix=f"{prefix}-"[:38],
-            description=f"Instances of the {self._fleet_name} fleet in {self._cfg.name}",
+            description=f"Instances of the {self._fleet_name} fleet in {self._environment}",
             assume_role_policy=_ASSUME_EC2,
         )
-        self.role = role
         self.role_name = role_name = role.name
         policies = {"ssm-core": f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"}
         if fleet.scaling.custom_metric is not None:
@@ -162,7 +153,7 @@ class FleetGroup(Part):
                                     "autoscaling:RecordLifecycleActionHeartbeat",
                                 ],
                                 "Resource": [
-                                    f"arn:{partition}:autoscaling:{self._cfg.region}:*:autoScalingGroup:*:"
+                                    f"arn:{partition}:autoscaling:{self._region}:*:autoScalingGroup:*:"
                                     f"autoScalingGroupName/{n}"
                                     for n in names
                                 ],
@@ -183,8 +174,8 @@ class FleetGroup(Part):
         )
 
     # Launch template -------------------------------------------------------------------
-    def _launch_template(self, profile, security_group_id: str, user_data: str | None):
-        cfg, fleet, prefix = self._cfg, self._fleet, self._prefix
+    def _launch_template(self, profile: Any, security_group_id: str, user_data: str | None) -> Any:
+        fleet, prefix = self._fleet, self._prefix
         lt_cfg = fleet.launch_template
         if lt_cfg.image_ssm_parameter:
             image_id = aws.data_aws_ssm_parameter.DataAwsSsmParameter(
@@ -195,8 +186,8 @@ class FleetGroup(Part):
         mip = fleet.autoscaling_group.mixed_instances_policy
         # Provider default_tags do not reach what Auto Scaling launches: the cost
         # allocation tags go on the instances and volumes here.
-        instance_tags = {"Name": prefix, "fleet": self._fleet_name, **cfg.default_tags}
-        ebs = {
+        instance_tags = {"Name": prefix, "fleet": self._fleet_name, **self._tags}
+        ebs: dict[str, Any] = {
             "volume_size": lt_cfg.root_volume_size,
             "volume_type": lt_cfg.root_volume_type,
             "encrypted": "true",
@@ -210,7 +201,7 @@ class FleetGroup(Part):
             self.stack,
             self.element_id("launch_template"),
             name_prefix=f"{prefix}-",
-            description=f"{self._fleet_name} fleet of {cfg.name}",
+            description=f"{self._fleet_name} fleet of {self._environment}",
             image_id=image_id,
             # With a mixed instances policy its overrides choose the type. A spot group's
             # overrides replace this type for its own instances.
@@ -252,11 +243,21 @@ class FleetGroup(Part):
         )
 
     # Auto Scaling groups ---------------------------------------------------------------
-    def _group(self, id_: str, name: str, *, spot: bool, subnet_ids, target_group_arn, scaled, preconditions):
-        cfg, fleet = self._cfg, self._fleet
+    def _group(
+        self,
+        id_: str,
+        name: str,
+        *,
+        spot: bool,
+        subnet_ids: list[str],
+        target_group_arn: str,
+        scaled: bool,
+        preconditions: list[Precondition],
+    ) -> Any:
+        fleet = self._fleet
         asg_cfg = fleet.autoscaling_group
         mod = aws.autoscaling_group
-        lifecycle: dict = {}
+        lifecycle: dict[str, Any] = {}
         if scaled:
             lifecycle["ignore_changes"] = ["desired_capacity"]
         if preconditions:
@@ -264,6 +265,7 @@ class FleetGroup(Part):
 
         if spot:
             sg = fleet.spot_autoscaling_group
+            assert sg is not None
             sizes = (sg.min_size, sg.max_size, sg.effective_desired_capacity)
             mixed = self._mixed(sg.overrides(), 0, 0, "prioritized", sg.spot_allocation_strategy)
             capacity_rebalance = sg.capacity_rebalance
@@ -286,7 +288,7 @@ class FleetGroup(Part):
         refresh = None
         if asg_cfg.instance_refresh is not None:
             ir = asg_cfg.instance_refresh
-            prefs = {
+            prefs: dict[str, Any] = {
                 "min_healthy_percentage": ir.min_healthy_percentage,
                 "max_healthy_percentage": ir.max_healthy_percentage,
                 "auto_rollback": ir.auto_rollback,
@@ -323,7 +325,7 @@ class FleetGroup(Part):
         warm_pool = None
         if not spot and asg_cfg.warm_pool is not None:
             wp = asg_cfg.warm_pool
-            warm_pool = {
+            warm_pool: dict[str, Any] = {
                 "pool_state": wp.pool_state,
                 "min_size": wp.min_size,
                 "instance_reuse_policy": {"reuse_on_scale_in": wp.reuse_on_scale_in},
@@ -331,7 +333,7 @@ class FleetGroup(Part):
             if wp.max_group_prepared_capacity is not None:
                 warm_pool["max_group_prepared_capacity"] = wp.max_group_prepared_capacity
 
-        group_tags = {"Name": name, "fleet": self._fleet_name, **cfg.default_tags}
+        group_tags = {"Name": name, "fleet": self._fleet_name, **self._tags}
         return mod.AutoscalingGroup(
             self.stack,
             self.element_id(id_),
@@ -346,7 +348,7 @@ class FleetGroup(Part):
             target_group_arns=[target_group_arn],
             capacity_rebalance=capacity_rebalance,
             max_instance_lifetime=asg_cfg.max_instance_lifetime,
-            launch_template=None if mixed else self._lt_spec,
+            launch_template=None if mixed else {"id": self.launch_template_id, "version": self._lt_version},
             mixed_instances_policy=mixed,
             instance_refresh=refresh,
             warm_pool=warm_pool,
@@ -360,13 +362,15 @@ class FleetGroup(Part):
             lifecycle=lifecycle or None,
         )
 
-    def _mixed(self, overrides, base: int, above: int, on_demand_strategy: str, spot_strategy: str) -> dict:
+    def _mixed(
+        self, overrides: list[InstanceOverride], base: int, above: int, on_demand_strategy: str, spot_strategy: str
+    ) -> dict[str, Any]:
         mod = aws.autoscaling_group
         return {
             "launch_template": {
                 "launch_template_specification": {
-                    "launch_template_id": self._lt_spec["id"],
-                    "version": self._lt_spec["version"],
+                    "launch_template_id": self.launch_template_id,
+                    "version": self._lt_version,
                 },
                 "override": [
                     mod.AutoscalingGroupMixedInstancesPolicyLaunchTemplateOverride(

@@ -13,24 +13,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-from cdktf import TerraformStack
+from cdktf import Precondition, TerraformStack
 
 from .aws import aws
-from .config import EnvironmentConfig
+from .config import ListenerRule, LoadBalancerConfig
 from .parts import Part
 
 
-class LoadBalancer(Part):
-    """Creates the ALB, listeners and rules.
+@dataclass(frozen=True)
+class Route:
+    """A non-default fleet's way in: its ``listener_rule`` and its target group's ARN."""
 
-    ``target_groups`` maps fleet name to its ``TargetGroup``. Attributes: ``alb``,
-    ``serving_listener`` (the listener that forwards: HTTPS when a certificate is set,
-    else HTTP) and ``http_listener``. ``access_logs_bucket`` (bucket name, or None for no
-    access logs) and ``depends_on`` (resources the ALB waits for, such as the log
-    bucket's policy) are optional. ``alb_arn``, ``alb_arn_suffix``, ``alb_dns_name`` and
-    ``alb_zone_id`` are the ALB's attributes (str tokens, each read once).
+    fleet_name: str
+    rule: ListenerRule
+    target_group_arn: str
+
+
+class LoadBalancer(Part):
+    """Creates the ALB of environment ``name``, its listeners and listener rules.
+
+    Takes the ``load_balancer`` section, the effective ``idle_timeout`` (seconds) and
+    ``deletion_protection``, the subnets and security group, the target group ARN of
+    the default fleet and one :class:`Route` per other fleet, plan-time
+    ``preconditions`` on the subnets, the access log bucket name (None: no access logs)
+    and ``depends_on`` (resources the ALB waits for, such as the log bucket's policy).
+    Attributes: ``alb_arn``, ``alb_arn_suffix``, ``alb_dns_name`` and ``alb_zone_id``
+    (str tokens, each read once).
     """
 
     def __init__(
@@ -38,28 +51,32 @@ class LoadBalancer(Part):
         scope: TerraformStack | Part,
         id_: str,
         *,
-        cfg: EnvironmentConfig,
-        subnet_ids: list,
+        name: str,
+        load_balancer: LoadBalancerConfig,
+        idle_timeout: int,
+        deletion_protection: bool,
+        subnet_ids: Sequence[str],
         security_group_id: str,
-        target_groups: dict,
-        preconditions: list,
+        default_target_group_arn: str,
+        routes: Sequence[Route] = (),
+        preconditions: Sequence[Precondition] = (),
         access_logs_bucket: str | None = None,
-        depends_on: list | None = None,
+        depends_on: Sequence[Any] = (),
     ):
         super().__init__(scope, id_)
-        lb = cfg.load_balancer
-        lifecycle = {"precondition": preconditions} if preconditions else None
-        self.alb = aws.lb.Lb(
+        lb = load_balancer
+        lifecycle = {"precondition": list(preconditions)} if preconditions else None
+        self._alb = aws.lb.Lb(
             self.stack,
             self.element_id("alb"),
-            name=f"{cfg.name}-alb",
+            name=f"{name}-alb",
             internal=lb.internal,
             load_balancer_type="application",
             security_groups=[security_group_id],
-            subnets=subnet_ids,
-            idle_timeout=cfg.effective_idle_timeout,
+            subnets=list(subnet_ids),
+            idle_timeout=idle_timeout,
             drop_invalid_header_fields=lb.drop_invalid_header_fields,
-            enable_deletion_protection=cfg.deletion_protection,
+            enable_deletion_protection=deletion_protection,
             enable_http2=lb.enable_http2,
             desync_mitigation_mode="defensive",
             access_logs=(
@@ -67,15 +84,14 @@ class LoadBalancer(Part):
                 if access_logs_bucket is not None
                 else None
             ),
-            tags={"Name": f"{cfg.name}-alb"},
+            tags={"Name": f"{name}-alb"},
             lifecycle=lifecycle,
-            depends_on=depends_on or None,
+            depends_on=list(depends_on) or None,
         )
-        self.alb_arn = alb_arn = self.alb.arn
-        default_tg = target_groups[cfg.default_fleet]
-        forward = [aws.lb_listener.LbListenerDefaultAction(type="forward", target_group_arn=default_tg.arn)]
+        self.alb_arn = alb_arn = self._alb.arn
+        forward = [aws.lb_listener.LbListenerDefaultAction(type="forward", target_group_arn=default_target_group_arn)]
         if lb.certificate_arn:
-            self.http_listener = aws.lb_listener.LbListener(
+            aws.lb_listener.LbListener(
                 self.stack,
                 self.element_id("http"),
                 load_balancer_arn=alb_arn,
@@ -90,7 +106,7 @@ class LoadBalancer(Part):
                     )
                 ],
             )
-            self.serving_listener = aws.lb_listener.LbListener(
+            serving_listener = aws.lb_listener.LbListener(
                 self.stack,
                 self.element_id("https"),
                 load_balancer_arn=alb_arn,
@@ -101,7 +117,7 @@ class LoadBalancer(Part):
                 default_action=forward,
             )
         else:
-            self.http_listener = aws.lb_listener.LbListener(
+            serving_listener = aws.lb_listener.LbListener(
                 self.stack,
                 self.element_id("http"),
                 load_balancer_arn=alb_arn,
@@ -109,14 +125,11 @@ class LoadBalancer(Part):
                 protocol="HTTP",
                 default_action=forward,
             )
-            self.serving_listener = self.http_listener
 
         listener_arn = None
-        for fleet_name, fleet in cfg.fleets.items():
-            rule = fleet.listener_rule
-            if rule is None:
-                continue
-            listener_arn = listener_arn or self.serving_listener.arn
+        for route in routes:
+            rule = route.rule
+            listener_arn = listener_arn or serving_listener.arn
             mod = aws.lb_listener_rule
             conditions = []
             if rule.path_patterns:
@@ -133,22 +146,28 @@ class LoadBalancer(Part):
                 )
             aws.lb_listener_rule.LbListenerRule(
                 self.stack,
-                self.element_id(f"rule-{fleet_name}"),
+                self.element_id(f"rule-{route.fleet_name}"),
                 listener_arn=listener_arn,
                 priority=rule.priority,
-                action=[mod.LbListenerRuleAction(type="forward", target_group_arn=target_groups[fleet_name].arn)],
+                action=[mod.LbListenerRuleAction(type="forward", target_group_arn=route.target_group_arn)],
                 condition=conditions,
-                tags={"fleet": fleet_name},
+                tags={"fleet": route.fleet_name},
             )
 
     @cached_property
     def alb_arn_suffix(self) -> str:
-        return self.alb.arn_suffix
+        """ARN suffix (``app/<name>/<id>``) for CloudWatch dimensions (token)."""
+        suffix: str = self._alb.arn_suffix
+        return suffix
 
     @cached_property
     def alb_dns_name(self) -> str:
-        return self.alb.dns_name
+        """DNS name of the ALB (token)."""
+        dns_name: str = self._alb.dns_name
+        return dns_name
 
     @cached_property
     def alb_zone_id(self) -> str:
-        return self.alb.zone_id
+        """Route 53 hosted zone ID of the ALB, for alias records (token)."""
+        zone_id: str = self._alb.zone_id
+        return zone_id

@@ -16,28 +16,29 @@ from __future__ import annotations
 from cdktf import Fn, TerraformStack
 
 from .aws import aws
-from .config import EnvironmentConfig
 from .parts import Part
 
 
-def needs_log_groups(cfg: EnvironmentConfig) -> bool:
-    """True when the stack creates a CloudWatch log group (flow logs or WAF logs)."""
-    cv = cfg.network.create_vpc
-    flow_logs = cv is not None and cv.enable_flow_logs
-    waf_logs = cfg.waf_enabled and cfg.load_balancer.waf.logging.enabled
-    return flow_logs or waf_logs
-
-
 class LogsKey(Part):
-    """Creates ``aws_kms_key`` for CloudWatch Logs.
+    """Creates ``aws_kms_key`` for the CloudWatch Logs of environment ``name`` in
+    ``region``.
 
-    Takes the config, the partition and DNS suffix tokens (``data.aws_partition``) and the
-    account ID token (``data.aws_caller_identity``). Attribute ``arn``: the key ARN token.
+    Takes the partition and DNS suffix tokens (``data.aws_partition``) and the account
+    ID token (``data.aws_caller_identity``). Attribute ``kms_key_arn``: the key ARN token.
     """
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, partition: str, dns_suffix: str, account_id: str):
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        name: str,
+        region: str,
+        partition: str,
+        dns_suffix: str,
+        account_id: str,
+    ):
         super().__init__(scope, id_)
-        region = cfg.region
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -68,13 +69,13 @@ class LogsKey(Part):
                 },
             ],
         }
-        self.key = aws.kms_key.KmsKey(
+        key = aws.kms_key.KmsKey(
             self.stack,
             self.element_id("key"),
-            description=f"CloudWatch Logs of {cfg.name} (VPC flow logs, WAF logs)",
+            description=f"CloudWatch Logs of {name} (VPC flow logs, WAF logs)",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=Fn.jsonencode(policy),
-            tags={"Name": f"{cfg.name}-logs"},
+            tags={"Name": f"{name}-logs"},
         )
-        self.arn = self.key.arn
+        self.kms_key_arn: str = key.arn

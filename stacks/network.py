@@ -17,45 +17,52 @@ import json
 from cdktf import Fn, Op, Postcondition, Precondition, TerraformResourceLifecycle, TerraformSelf, TerraformStack
 
 from .aws import aws
-from .config import EnvironmentConfig
+from .config import CreateVpc, NetworkConfig
 from .parts import Part
 
 
 class Network(Part):
-    """Creates or looks up the VPC and subnets for one environment.
+    """Creates (``network.create_vpc``) or looks up the VPC and subnets of environment
+    ``name``. ``logs_kms_key_arn`` is the KMS key that encrypts the flow-log group (None:
+    the CloudWatch Logs default encryption).
 
     Attributes after construction: ``vpc_id`` (str token), ``public_subnet_ids`` and
-    ``private_subnet_ids`` (lists of str tokens), ``subnet_az_checks`` (Terraform
-    precondition blocks the ALB and ASG attach, empty for a created VPC).
-    ``logs_kms_key_id`` is the KMS key ARN that encrypts the flow-log group (None: the
-    CloudWatch Logs default encryption).
+    ``private_subnet_ids`` (lists of str tokens), and ``public_subnet_checks`` and
+    ``private_subnet_checks``: Terraform preconditions that each list spans two or more
+    AZs, for the resources placed in those subnets to attach (empty for a created VPC,
+    whose AZs are known at synth).
     """
 
     def __init__(
         self,
         scope: TerraformStack | Part,
         id_: str,
-        cfg: EnvironmentConfig,
-        logs_kms_key_id: str | None = None,
+        *,
+        name: str,
+        network: NetworkConfig,
+        logs_kms_key_arn: str | None = None,
     ):
         super().__init__(scope, id_)
-        self.logs_kms_key_id = logs_kms_key_id
-        self.subnet_az_checks: list[Precondition] = []
-        self.asg_subnet_az_checks: list[Precondition] = []
-        if cfg.network.create_vpc is not None:
-            self._create(cfg)
+        self.logs_kms_key_arn = logs_kms_key_arn
+        self.public_subnet_checks: list[Precondition] = []
+        self.private_subnet_checks: list[Precondition] = []
+        self.vpc_id: str
+        self.public_subnet_ids: list[str]
+        self.private_subnet_ids: list[str]
+        if network.create_vpc is not None:
+            self._create(name, network.create_vpc)
         else:
-            self._existing(cfg)
+            self._existing(network)
 
     # Existing VPC ---------------------------------------------------------------------
-    def _existing(self, cfg: EnvironmentConfig) -> None:
-        net = cfg.network
+    def _existing(self, net: NetworkConfig) -> None:
+        assert net.vpc_id and net.public_subnet_ids and net.private_subnet_ids  # validated
         self.vpc_id = net.vpc_id
         self.public_subnet_ids = list(net.public_subnet_ids)
         self.private_subnet_ids = list(net.private_subnet_ids)
         for kind, ids, target in (
-            ("public", net.public_subnet_ids, self.subnet_az_checks),
-            ("private", net.private_subnet_ids, self.asg_subnet_az_checks),
+            ("public", net.public_subnet_ids, self.public_subnet_checks),
+            ("private", net.private_subnet_ids, self.private_subnet_checks),
         ):
             azs = []
             for subnet_id in ids:
@@ -83,9 +90,7 @@ class Network(Part):
             )
 
     # New VPC ----------------------------------------------------------------------------
-    def _create(self, cfg: EnvironmentConfig) -> None:
-        cv = cfg.network.create_vpc
-        name = cfg.name
+    def _create(self, name: str, cv: CreateVpc) -> None:
         vpc = aws.vpc.Vpc(
             self.stack,
             self.element_id("vpc"),
@@ -181,7 +186,7 @@ class Network(Part):
             self.element_id("flow_logs_group"),
             name_prefix=f"/vpc/{name}/flow-logs-",
             retention_in_days=retention,
-            kms_key_id=self.logs_kms_key_id,
+            kms_key_id=self.logs_kms_key_arn,
         )
         group_arn = group.arn
         role = aws.iam_role.IamRole(

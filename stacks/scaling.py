@@ -11,27 +11,23 @@ A fleet with a spot group gets the same policies on both groups; target tracking
 per-target metric keeps them proportionate.
 """
 
-from __future__ import annotations
-
+from typing import Any
 
 from cdktf import TerraformStack
 
 from .aws import aws
-from .config import Fleet
+from .config import ScalingConfig
 from .parts import Part
 
 
-def has_policies(fleet: Fleet) -> bool:
-    """True when the fleet's config asks for at least one target-tracking policy."""
-    s = fleet.scaling
-    return any(x is not None for x in (s.request_count_per_target, s.cpu_utilization, s.custom_metric))
-
-
 class Scaling(Part):
-    """Creates the fleet's policies and scheduled actions for each of its groups.
+    """Creates the ``scaling`` section's policies and scheduled actions of fleet
+    ``fleet_name`` for each of its groups.
 
-    ``groups`` maps a key ("" for the main group, "spot-" for the spot group, used as a
-    construct ID prefix so the main group's IDs never change) to the group's name token.
+    ``group_names`` maps a key ("" for the main group, "spot-" for the spot group, used
+    as a construct ID prefix so the main group's IDs never change) to the group's name
+    token; ``alb_arn_suffix`` and ``target_group_arn_suffix`` build the
+    ``ALBRequestCountPerTarget`` resource label.
     """
 
     def __init__(
@@ -40,18 +36,18 @@ class Scaling(Part):
         id_: str,
         *,
         fleet_name: str,
-        fleet: Fleet,
-        groups: dict[str, str],
+        scaling: ScalingConfig,
+        group_names: dict[str, str],
         alb_arn_suffix: str,
         target_group_arn_suffix: str,
     ):
         super().__init__(scope, id_)
-        s = fleet.scaling
+        s = scaling
         pol = aws.autoscaling_policy
-        for key, group_name in groups.items():
+        for key, group_name in group_names.items():
             label = f"{fleet_name}-{key.rstrip('-')}" if key else fleet_name
 
-            def target_tracking(cid: str, policy: str, config: dict) -> None:
+            def target_tracking(cid: str, policy: str, config: dict[str, Any]) -> None:
                 pol.AutoscalingPolicy(
                     self.stack,
                     self.element_id(f"{key}{cid}"),
@@ -87,7 +83,7 @@ class Scaling(Part):
             if s.custom_metric is not None:
                 m = s.custom_metric
                 dims = {**m.dimensions, "AutoScalingGroupName": group_name}
-                spec = {
+                spec: dict[str, Any] = {
                     "namespace": m.namespace,
                     "metric_name": m.metric_name,
                     "statistic": m.statistic,

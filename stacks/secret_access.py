@@ -16,21 +16,34 @@ from __future__ import annotations
 
 from cdktf import Fn, TerraformStack
 
+from collections.abc import Sequence
+from typing import Any
+
 from .aws import aws
-from .principals import secret_resources
 from .parts import Part
+from .principals import secret_resources
+
 
 class SecretAccess(Part):
-    """Inline policy ``secret-references`` on ``role_name`` reading ``refs``.
-
-    Takes the role name token, the references, the region, and the partition and account
-    ID tokens.
+    """Inline policy ``secret-references`` on ``role_name`` (token) reading
+    ``secret_references`` (a fleet's ``launch_template.secret_references``), resolved in
+    ``region`` with the partition and account ID tokens.
     """
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, *, role_name: str, refs: list[str], region: str, partition: str, account_id: str):
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        role_name: str,
+        secret_references: Sequence[str],
+        region: str,
+        partition: str,
+        account_id: str,
+    ):
         super().__init__(scope, id_)
-        ssm, secrets = secret_resources(refs, partition=partition, region=region, account_id=account_id)
-        statements = []
+        ssm, secrets = secret_resources(list(secret_references), partition=partition, region=region, account_id=account_id)
+        statements: list[dict[str, Any]] = []
         if ssm:
             statements.append(
                 {

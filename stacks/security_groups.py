@@ -16,7 +16,7 @@ from __future__ import annotations
 from cdktf import TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
-from .config import EnvironmentConfig
+from .config import LoadBalancerConfig
 from .parts import Part
 
 
@@ -25,19 +25,28 @@ def _key(cidr: str) -> str:
 
 
 class SecurityGroups(Part):
-    """Creates the ALB group and one instance group per fleet.
+    """Creates the ALB group of environment ``name`` in ``vpc_id`` (its client rules from
+    ``load_balancer``) and one instance group per fleet of ``fleet_ports`` (fleet name ->
+    application port).
 
-    Attributes: ``alb`` (the ALB ``SecurityGroup``), ``instances`` (dict fleet name ->
-    ``SecurityGroup``), and their IDs (str tokens, each read once): ``alb_id`` and
-    ``instance_ids``.
+    Attributes (str tokens, each read once): ``alb_security_group_id`` and
+    ``instance_security_group_ids`` (fleet name -> group ID).
     """
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, cfg: EnvironmentConfig, vpc_id: str):
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        name: str,
+        load_balancer: LoadBalancerConfig,
+        fleet_ports: dict[str, int],
+        vpc_id: str,
+    ):
         super().__init__(scope, id_)
-        name = cfg.name
-        lb = cfg.load_balancer
+        lb = load_balancer
         cbd = TerraformResourceLifecycle(create_before_destroy=True)
-        self.alb = aws.security_group.SecurityGroup(
+        alb = aws.security_group.SecurityGroup(
             self.stack,
             self.element_id("alb"),
             name_prefix=f"{name}-alb-",
@@ -46,7 +55,7 @@ class SecurityGroups(Part):
             tags={"Name": f"{name}-alb"},
             lifecycle=cbd,
         )
-        self.alb_id = alb_id = self.alb.id
+        self.alb_security_group_id = alb_id = alb.id
         ports = [80] + ([443] if lb.certificate_arn else [])
         for port in ports:
             for cidr in lb.ingress_cidr_blocks:
@@ -60,8 +69,8 @@ class SecurityGroups(Part):
                     to_port=port,
                     cidr_ipv4=cidr,
                 )
-        self.instances, self.instance_ids = {}, {}
-        for fleet_name, fleet in cfg.fleets.items():
+        self.instance_security_group_ids: dict[str, str] = {}
+        for fleet_name, port in fleet_ports.items():
             sg = aws.security_group.SecurityGroup(
                 self.stack,
                 self.element_id(f"{fleet_name}-instances"),
@@ -71,9 +80,7 @@ class SecurityGroups(Part):
                 tags={"Name": f"{name}-{fleet_name}"},
                 lifecycle=cbd,
             )
-            self.instances[fleet_name] = sg
-            self.instance_ids[fleet_name] = sg_id = sg.id
-            port = fleet.port
+            self.instance_security_group_ids[fleet_name] = sg_id = sg.id
             aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
                 self.stack,
                 self.element_id(f"{fleet_name}-ingress-from-alb"),

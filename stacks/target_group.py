@@ -13,19 +13,21 @@ from functools import cached_property
 from cdktf import TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
-from .config import Fleet
+from .config import FleetConfig
 from .parts import Part
 
 
 class TargetGroup(Part):
-    """Creates the target group for one fleet; the resource is ``self.resource``, and
-    ``arn`` and ``arn_suffix`` are its attributes (str tokens, each read once)."""
+    """Creates the target group of fleet ``fleet_name`` in ``vpc_id``, from the fleet's
+    ``target_group`` section and the port, health check and timings derived from its
+    preset. Attributes: ``target_group_arn`` and ``target_group_arn_suffix`` (str tokens,
+    each read once, on first use)."""
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, *, fleet_name: str, fleet: Fleet, vpc_id: str):
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, fleet_name: str, fleet: FleetConfig, vpc_id: str):
         super().__init__(scope, id_)
         tg = fleet.target_group
         hc = tg.health_check
-        self.resource = aws.lb_target_group.LbTargetGroup(
+        self._resource = aws.lb_target_group.LbTargetGroup(
             self.stack,
             self.element_id("target_group"),
             name_prefix=f"{fleet_name[:5]}-",
@@ -53,9 +55,13 @@ class TargetGroup(Part):
         )
 
     @cached_property
-    def arn(self) -> str:
-        return self.resource.arn
+    def target_group_arn(self) -> str:
+        """ARN of the target group (token)."""
+        arn: str = self._resource.arn
+        return arn
 
     @cached_property
-    def arn_suffix(self) -> str:
-        return self.resource.arn_suffix
+    def target_group_arn_suffix(self) -> str:
+        """ARN suffix (``targetgroup/<name>/<id>``) for CloudWatch dimensions (token)."""
+        suffix: str = self._resource.arn_suffix
+        return suffix

@@ -20,29 +20,37 @@ Rule names and priorities derive from the config only, so plans are stable.
 
 from __future__ import annotations
 
+from typing import Any
 
 from cdktf import TerraformStack
 
 from .aws import aws
-from .config import EnvironmentConfig
+from .config import WafConfig
 from .parts import Part
 
 
-def _visibility(metric: str) -> dict:
+def _visibility(metric: str) -> dict[str, Any]:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric[:255], "sampled_requests_enabled": True}
 
 
 class WebAcl(Part):
-    """Creates the web ACL, its association with the ALB and its logging.
-
-    Takes the config, the ALB ARN token and the KMS key ARN for the log group (or None).
-    Attribute ``acl``: the ``Wafv2WebAcl``.
+    """Creates the web ACL of environment ``name`` from the ``load_balancer.waf``
+    section, its association with the ALB ``alb_arn`` and its logging to a log group
+    encrypted with ``logs_kms_key_arn`` (None: CloudWatch Logs' default encryption).
+    Attribute ``web_acl_arn`` (str token).
     """
 
-    def __init__(self, scope: TerraformStack | Part, id_: str, *, cfg: EnvironmentConfig, alb_arn: str, logs_kms_key_id: str | None):
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        name: str,
+        waf: WafConfig,
+        alb_arn: str,
+        logs_kms_key_arn: str | None,
+    ):
         super().__init__(scope, id_)
-        waf = cfg.load_balancer.waf
-        name = cfg.name
         mod = aws.wafv2_web_acl
         rules = []
         if waf.rate_limit is not None:
@@ -62,7 +70,7 @@ class WebAcl(Part):
                 )
             )
         for i, group in enumerate(waf.managed_rule_groups):
-            statement: dict = {"name": group.name, "vendor_name": group.vendor_name}
+            statement: dict[str, Any] = {"name": group.name, "vendor_name": group.vendor_name}
             if group.version is not None:
                 statement["version"] = group.version
             if group.rule_action_overrides:
@@ -79,7 +87,7 @@ class WebAcl(Part):
                     visibility_config=_visibility(f"{name}-{group.name}"),
                 )
             )
-        self.acl = mod.Wafv2WebAcl(
+        acl = mod.Wafv2WebAcl(
             self.stack,
             self.element_id("web_acl"),
             name=f"{name}-alb",
@@ -90,7 +98,8 @@ class WebAcl(Part):
             visibility_config=_visibility(f"{name}-web-acl"),
             tags={"Name": f"{name}-alb"},
         )
-        acl_arn = self.acl.arn
+        self.web_acl_arn: str = acl.arn
+        acl_arn = self.web_acl_arn
         aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
             self.stack, self.element_id("association"), resource_arn=alb_arn, web_acl_arn=acl_arn
         )
@@ -100,7 +109,7 @@ class WebAcl(Part):
                 self.element_id("log_group"),
                 name_prefix=f"aws-waf-logs-{name}-",
                 retention_in_days=waf.logging.retention_in_days,
-                kms_key_id=logs_kms_key_id,
+                kms_key_id=logs_kms_key_arn,
             )
             lc = aws.wafv2_web_acl_logging_configuration
             aws.wafv2_web_acl_logging_configuration.Wafv2WebAclLoggingConfiguration(

@@ -15,7 +15,8 @@ checks them against the config's optional ``resilience_objectives`` and draws a 
 diagram per stack. Pure Python: never imports cdktf or the AWS provider.
 
 Modules: ``terraform`` (reading the JSON), ``figures`` (the numbers and findings),
-``objectives``, ``topology`` (Mermaid), ``render`` (tables) and ``cli``.
+``objectives``, ``topology`` (Mermaid) and ``render`` (tables); the command line is
+``stacks.cli.report``.
 """
 
 from .figures import analyze_stack
@@ -26,7 +27,7 @@ __all__ = ["analyze_stack", "check_objectives", "mermaid", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line (see :mod:`stacks.report.cli`); returns the exit code."""
-    from .cli import main as _main
+    """Run the command line (see :mod:`stacks.cli.report`); returns the exit code."""
+    from ..cli.report import main as _main
 
     return _main(argv)

@@ -1,7 +1,7 @@
-"""``python -m stacks.report``: see :mod:`stacks.report.cli`."""
+"""``python -m stacks.report`` (``make report``): the command line in :mod:`stacks.cli.report`."""
 
 import sys
 
-from .cli import main
+from ..cli.report import main
 
 sys.exit(main())

@@ -19,12 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..config import ConfigError
-from ..synth import discover, load_all, print_problems
-from .figures import analyze_stack
-from .objectives import check_objectives
-from .render import render_markdown_summary, render_text
-from .topology import mermaid
+from ..config import ConfigError, discover, load_all
+from ..report.figures import analyze_stack
+from ..report.objectives import check_objectives
+from ..report.render import render_markdown_summary, render_text
+from ..report.topology import mermaid
+from .common import print_problems
 
 #: Version of the ``resilience.json`` layout; bumped on incompatible changes.
 FORMAT_VERSION = 1

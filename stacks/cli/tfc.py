@@ -6,7 +6,7 @@ is committed under ``terraform/<stack>/cdk.tf.json`` and the workspace's "Terraf
 Working Directory" points there. (HCP Terraform ignores the ``cloud`` block in such
 runs; the CLI-driven workflow uses it.)
 
-``python -m stacks.tfc`` (``make tfc-export``) synthesizes and writes those files;
+``python -m stacks.cli.tfc`` (``make tfc-export``) synthesizes and writes those files;
 ``--check`` (``make tfc-check``) exits 1 when the committed files are missing, stale
 or left over from a stack that is no longer cloud-backed. ``--synthesized DIR`` reuses
 an existing synthesis output instead of synthesizing again.
@@ -19,18 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .backend import terraform_cli_problem
-from .config import CloudBackend, ConfigError, EnvironmentConfig
-from .dependencies import ProviderMismatch
-from .synth import discover, load_all, print_problems
+from ..config import ConfigError, cloud_stacks, discover, load_all
+from ..dependencies import ProviderMismatch
+from .common import print_problems, terraform_cli_problem
 
 EXPORT_ROOT = Path("terraform")
 STACK_FILE = "cdk.tf.json"
-
-
-def cloud_stacks(configs: list[tuple[Path, EnvironmentConfig]]) -> list[str]:
-    """Names of the stacks with a ``cloud`` backend, sorted."""
-    return sorted(cfg.name for _, cfg in configs if isinstance(cfg.backend, CloudBackend))
 
 
 def expected_files(synthesized: Path, names: list[str]) -> dict[str, bytes]:
@@ -79,11 +73,11 @@ def write(expected: dict[str, bytes], root: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m stacks.tfc [--check] [--synthesized DIR] [--root DIR]``; returns 0 when
+    """``python -m stacks.cli.tfc [--check] [--synthesized DIR] [--root DIR]``; returns 0 when
     written or current, 1 when stale (``--check``) or when synthesis cannot run (a
     Terraform CLI too old for the ``cloud`` block, another provider release than the
     pinned one), 2 for invalid configs."""
-    parser = argparse.ArgumentParser(prog="python -m stacks.tfc", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stacks.cli.tfc", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed export is not current")
     parser.add_argument("--synthesized", metavar="DIR", help="existing synthesis output to export from")
     parser.add_argument("--root", default=str(EXPORT_ROOT), help="export folder (default: terraform)")
@@ -98,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.synthesized:
             synthesized = Path(args.synthesized)
         else:
-            from .synth import synthesize
+            from ..synthesis import synthesize
 
             cli_problem = terraform_cli_problem(names)
             if cli_problem:

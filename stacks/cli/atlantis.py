@@ -1,18 +1,18 @@
 """Generate the repo-level ``atlantis.yaml`` from the environment configs.
 
-``python -m stacks.atlantis`` (``make atlantis``) writes ``atlantis.yaml``;
+``python -m stacks.cli.atlantis`` (``make atlantis``) writes ``atlantis.yaml``;
 ``--check`` only compares and exits 1 when the committed file is stale.
 
 Atlantis (https://www.runatlantis.io/docs/repo-level-atlantis-yaml) plans a project
 only when its ``dir`` exists in the pull request's clone, and our project folders
 (``cdktf.out/stacks/<name>``) are generated, not committed. So the Atlantis server
 synthesizes once per plan command in a server-side ``pre_workflow_hooks`` entry
-(``make atlantis-synth``: ``python -m stacks.atlantis --synth``, which stamps the output
+(``make atlantis-synth``: ``python -m stacks.cli.atlantis --synth``, which stamps the output
 with the commit it was made from),
 and the custom workflows generated here check that stamp before ``terraform init``
 and ``plan`` run in the stack folder: a failed synthesis can never let Atlantis plan
-output left over from an earlier commit. README.md, "Run it in Atlantis", has the
-server-side settings.
+output left over from an earlier commit. docs/atlantis.md has the server-side
+settings.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .config import CloudBackend, ConfigError, EnvironmentConfig
-from .synth import DEFAULT_OUTDIR, discover, load_all, print_problems
+from ..config import ConfigError, EnvironmentConfig, discover, load_all
+from ..synthesis import DEFAULT_OUTDIR
+from .common import print_problems
 
 ATLANTIS_FILE = "atlantis.yaml"
 #: Written next to the stacks by ``make atlantis-synth``: the commit they come from.
@@ -39,9 +40,9 @@ CLOUD_WORKFLOW = "ai-fleet-cloud"
 SHARED_INPUTS = ("main.py", "stacks/**/*.py", "Pipfile.lock", "package-lock.json")
 
 HEADER = """\
-# Generated from config/*.yaml by `make atlantis` (python -m stacks.atlantis): do not
+# Generated from config/*.yaml by `make atlantis` (python -m stacks.cli.atlantis): do not
 # edit; a test fails when this file is stale. One project per stack; the Atlantis
-# server must synthesize in a pre_workflow_hook (README.md, "Run it in Atlantis").
+# server must synthesize in a pre_workflow_hook (docs/atlantis.md).
 """
 
 
@@ -50,7 +51,7 @@ def _guard(stack_dir: PurePosixPath) -> str:
     return (
         f'test "$(cat {up}/{SYNTH_STAMP} 2>/dev/null)" = "$(git rev-parse HEAD)" || '
         "{ echo 'error: no output synthesized from this commit: the server must run "
-        "make atlantis-synth in a pre_workflow_hook (README.md, Run it in Atlantis)'; exit 1; }"
+        "make atlantis-synth in a pre_workflow_hook (docs/atlantis.md)'; exit 1; }"
     )
 
 
@@ -86,7 +87,7 @@ def render(configs: list[tuple[Path, EnvironmentConfig]], outdir: str = DEFAULT_
     for path, cfg in sorted(configs, key=lambda c: c[1].name):
         stack_dir = PurePosixPath(outdir, "stacks", cfg.name)
         up = "/".join([".."] * len(stack_dir.parts))
-        cloud = isinstance(cfg.backend, CloudBackend)
+        cloud = cfg.uses_cloud_backend
         uses_cloud |= cloud
         projects.append(
             {
@@ -153,10 +154,10 @@ def synth_for_atlantis(atlantis_file: Path, outdir: Path = Path(DEFAULT_OUTDIR))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m stacks.atlantis [--check | --synth] [--output FILE]``; returns the exit
+    """``python -m stacks.cli.atlantis [--check | --synth] [--output FILE]``; returns the exit
     code: 0 written, current or synthesized; 1 stale (``--check``) or failed
     (``--synth``); 2 invalid configs."""
-    parser = argparse.ArgumentParser(prog="python -m stacks.atlantis", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stacks.cli.atlantis", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--output", default=ATLANTIS_FILE, help="file to write (default: atlantis.yaml)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 if the file is not current; write nothing")

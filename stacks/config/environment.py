@@ -1,0 +1,125 @@
+"""The whole environment file: one Terraform stack."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from .alarms import AlarmsConfig
+from .backend import BackendConfig, LocalBackend
+from .base import Finding, StrictModel
+from .fleet import FleetConfig
+from .load_balancer import LoadBalancerConfig
+from .network import NetworkConfig
+from .objectives import ResilienceObjectives
+from .types import Arn, AwsRegion, EnvName, FleetName, TagMap
+
+#: Value of the ``managed-by`` tag on every resource the stacks create.
+MANAGED_BY = "ai-fleet-terraform"
+
+#: AWS's limit on load balancer names (``<name>-alb``).
+ALB_NAME_MAX = 32
+
+
+class CloudwatchLogsConfig(StrictModel):
+    """Encryption of the CloudWatch log groups the stack creates (VPC flow logs, WAF
+    logs): ``aws_cloudwatch_log_group.kms_key_id``."""
+
+    kms_key_id: Arn | None = Field(
+        None,
+        description="KMS key ARN for the log groups; default: the stack creates a key "
+        "(rotation on) that only CloudWatch Logs of this account and region may use.",
+    )
+
+
+class EnvironmentConfig(StrictModel):
+    """One environment: becomes one Terraform stack named ``name``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "AI serving fleet environment",
+        },
+    )
+
+    name: EnvName
+    region: AwsRegion
+    production: bool = Field(
+        False,
+        description="Production environment: turns on ALB deletion protection and the WAF web ACL by default.",
+    )
+    tags: TagMap = Field(default_factory=dict)
+    network: NetworkConfig = Field(..., description="Existing VPC and subnets, or a VPC the stack creates.")
+    load_balancer: LoadBalancerConfig = Field(..., description="The Application Load Balancer.")
+    fleets: dict[FleetName, FleetConfig] = Field(
+        ..., min_length=1, max_length=20, description="Model server fleets behind the ALB, keyed by name (1-20)."
+    )
+    alarms: AlarmsConfig = Field(AlarmsConfig(), description="Where the fleets' alarms notify.")
+    backend: BackendConfig = Field(
+        LocalBackend(),
+        description="Where Terraform keeps this stack's state: local (default), s3 or cloud.",
+    )
+    resilience_objectives: ResilienceObjectives | None = Field(
+        None,
+        description="Targets `make report` checks the synthesized stack against; none by default.",
+    )
+    cloudwatch_logs: CloudwatchLogsConfig = Field(
+        CloudwatchLogsConfig(), description="Encryption of the log groups the stack creates."
+    )
+
+    def own_problems(self) -> list[Finding]:
+        """The ALB name ``<name>-alb`` within AWS's 32 characters."""
+        if len(f"{self.name}-alb") > ALB_NAME_MAX:
+            return [("name", f"ALB name '{self.name}-alb' exceeds AWS's 32 characters")]
+        return []
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """Tags for everything the stack creates: ``environment`` (the name),
+        ``managed-by`` (:data:`MANAGED_BY`) and the configured ``tags``, which win on a
+        clash. The provider's ``default_tags``; also written explicitly where those do
+        not reach: the instances and volumes an Auto Scaling group launches (launch
+        template ``tag_specifications``) and the group itself."""
+        return {"environment": self.name, "managed-by": MANAGED_BY, **self.tags}
+
+    @property
+    def deletion_protection(self) -> bool:
+        """ALB deletion protection: explicit, else on in production."""
+        explicit = self.load_balancer.enable_deletion_protection
+        return self.production if explicit is None else explicit
+
+    @property
+    def effective_idle_timeout(self) -> int:
+        """ALB idle timeout, seconds: explicit or the longest max_request_seconds (cap 4000)."""
+        explicit = self.load_balancer.idle_timeout
+        if explicit is not None:
+            return explicit
+        return min(4000, max(f.effective_max_request_seconds for f in self.fleets.values()))
+
+    @property
+    def waf_enabled(self) -> bool:
+        """WAF web ACL on the ALB: explicit, else on in production."""
+        explicit = self.load_balancer.waf.enabled
+        return self.production if explicit is None else explicit
+
+    @property
+    def default_fleet(self) -> str:
+        """Name of the fleet behind the listeners' default action."""
+        if len(self.fleets) == 1:
+            return next(iter(self.fleets))
+        return next(name for name, fleet in self.fleets.items() if fleet.default)
+
+    @property
+    def creates_log_groups(self) -> bool:
+        """True when the stack creates a CloudWatch log group (flow logs or WAF logs)."""
+        cv = self.network.create_vpc
+        flow_logs = cv is not None and cv.enable_flow_logs
+        waf_logs = self.waf_enabled and self.load_balancer.waf.logging.enabled
+        return flow_logs or waf_logs
+
+    @property
+    def uses_cloud_backend(self) -> bool:
+        """True when the state lives in HCP Terraform or Terraform Enterprise (a ``cloud``
+        block, which needs Terraform 1.1 or later)."""
+        return self.backend.type == "cloud"

@@ -1,0 +1,106 @@
+"""``fleets.<name>.launch_template``: the fleet's launch template and instance role."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ..parts import terraform_safe
+from .base import Finding, StrictModel
+from .types import AmiId, Arn, InstanceType, ManagedPolicyArn, SecretReference
+
+#: Attachment keys of the policies every instance role may get (Terraform names
+#: ``fleet-<name>_policy-<key>``, stacks/fleet.py); a managed policy cannot use them.
+BUILTIN_POLICY_KEYS = ("ssm-core", "cloudwatch-agent")
+
+
+def managed_policy_key(arn: str) -> str:
+    """Attachment key of a managed policy (Terraform name ``fleet-<name>_policy-<key>``):
+    its policy name, the ARN's last path segment."""
+    return arn.rsplit("/", 1)[-1]
+
+
+class LaunchTemplateConfig(StrictModel):
+    """Launch template per fleet (``aws_launch_template``); never a launch configuration.
+
+    IMDSv2 is always required and the root volume always encrypted.
+    """
+
+    image_id: AmiId | None = Field(None, description="AMI ID. Give this or image_ssm_parameter.")
+    image_ssm_parameter: str | None = Field(
+        None,
+        pattern=r"^/[A-Za-z0-9_.\-/]{1,2047}$",
+        description="SSM parameter holding the AMI ID, read at plan time so AMI changes show in the plan.",
+    )
+    instance_type: InstanceType = Field(
+        "t3.medium",
+        description="Instance type when no mixed_instances_policy is set; otherwise the "
+        "policy's instance_types are used.",
+    )
+    root_device_name: str = Field(
+        "/dev/xvda", pattern=r"^/dev/[a-z0-9]+$", description="Device name of the AMI's root volume."
+    )
+    root_volume_size: int = Field(100, ge=8, le=16384, description="Root volume size, GiB.")
+    root_volume_type: Literal["gp3", "gp2", "io1", "io2"] = Field("gp3", description="EBS volume type of the root volume.")
+    root_volume_kms_key_id: Arn | None = Field(
+        None, description="KMS key ARN for the root volume; default: the AWS managed key."
+    )
+    http_put_response_hop_limit: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="IMDSv2 hop limit; 2 lets containers on the host reach IMDS.",
+    )
+    user_data_file: Annotated[str, StringConstraints(min_length=1)] | None = Field(
+        None,
+        description="Path of a user data script, relative to the config file's folder.",
+    )
+    key_name: str | None = Field(None, min_length=1, max_length=255, description="EC2 key pair name; default: none.")
+    managed_policy_arns: list[ManagedPolicyArn] = Field(
+        default_factory=list,
+        max_length=18,
+        description="Extra IAM managed policies for the instance role, on top of "
+        "AmazonSSMManagedInstanceCore (and CloudWatchAgentServerPolicy with a custom metric). "
+        "IAM allows 20 per role at most, 10 unless the account's quota was raised. Each "
+        "attachment is named after the policy name, so the names must differ.",
+    )
+    enable_monitoring: bool = Field(True, description="Detailed (1-minute) EC2 monitoring.")
+    secret_references: list[SecretReference] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Secrets the instances may read at boot, by reference only: Secrets "
+        "Manager secret ARNs, SSM parameter ARNs or SSM parameter names starting with '/'. "
+        "The instance role gets read access to exactly these; the config never holds "
+        "secret values.",
+    )
+
+    @field_validator("managed_policy_arns")
+    @classmethod
+    def _distinct_policy_names(cls, arns: list[str]) -> list[str]:
+        """Each attachment's Terraform name comes from the policy name: two policies whose
+        names are equal, or differ only in characters a Terraform name cannot hold
+        (``team.read``, ``team_read``), or a name taken by a built-in attachment, would
+        share one name and one would be lost."""
+        seen: dict[str, str] = {key: f"the built-in {key} attachment" for key in BUILTIN_POLICY_KEYS}
+        for arn in arns:
+            key = terraform_safe(managed_policy_key(arn))
+            if seen.get(key) == arn:
+                raise ValueError(f"{arn} is listed twice")
+            if key in seen:
+                raise ValueError(
+                    f"{arn} and {seen[key]} would both be attached as policy-{key}; the "
+                    "policy names must differ in letters, digits, '_' or '-' (and not be "
+                    f"{' or '.join(BUILTIN_POLICY_KEYS)})"
+                )
+            seen[key] = arn
+        return arns
+
+    def own_problems(self) -> list[Finding]:
+        """Exactly one AMI source; each secret reference once."""
+        out: list[Finding] = []
+        if (self.image_id is None) == (self.image_ssm_parameter is None):
+            out.append(("", "set exactly one of image_id and image_ssm_parameter"))
+        if len(set(self.secret_references)) != len(self.secret_references):
+            out.append(("secret_references", "lists a reference twice"))
+        return out

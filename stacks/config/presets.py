@@ -1,0 +1,36 @@
+"""Serving presets: what each inference server implies for the load balancer and timings."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Preset = Literal["vllm", "tgi", "triton", "torchserve", "ray-serve", "custom"]
+
+#: Per inference server, from each server's docs: application port and readiness path
+#: (vLLM OpenAI server: 8000, GET /health; Hugging Face TGI: container port 80, commonly
+#: published as 8080, GET /health; NVIDIA Triton: HTTP 8000 GET /v2/health/ready, gRPC
+#: 8001 with the standard grpc.health.v1 service; TorchServe: inference 8080, GET /ping;
+#: Ray Serve: 8000, GET /-/healthz), and the timing defaults that drive grace periods,
+#: warm-up, draining and idle timeouts: ``model_load_seconds`` (boot to ready: model
+#: download plus load; LLM weights take minutes) and ``max_request_seconds`` (the longest
+#: request, streamed generations included). ``custom`` assumes port 8080 and GET /health.
+#: Every value can be overridden per fleet.
+PRESETS: dict[str, dict[str, Any]] = {
+    "vllm": {"port": 8000, "path": "/health", "model_load_seconds": 600, "max_request_seconds": 600},
+    "tgi": {"port": 8080, "path": "/health", "model_load_seconds": 600, "max_request_seconds": 600},
+    "triton": {
+        "port": 8000,
+        "path": "/v2/health/ready",
+        "grpc_port": 8001,
+        "grpc_path": "/grpc.health.v1.Health/Check",
+        "model_load_seconds": 300,
+        "max_request_seconds": 120,
+    },
+    "torchserve": {"port": 8080, "path": "/ping", "model_load_seconds": 300, "max_request_seconds": 120},
+    "ray-serve": {"port": 8000, "path": "/-/healthz", "model_load_seconds": 300, "max_request_seconds": 300},
+    "custom": {"port": 8080, "path": "/health", "model_load_seconds": 300, "max_request_seconds": 300},
+}
+
+#: ALB's own gRPC health-check path; an unimplemented method answers gRPC status 12,
+#: which proves the server is up when it has no standard health service.
+ALB_GRPC_DEFAULT_PATH = "/AWS.ALB/healthcheck"
