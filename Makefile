@@ -16,13 +16,16 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check
+.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
-	@echo "make test    install, then run the whole test suite"
+	@echo "make test    install, then make lint and the whole test suite (emulator tests included)"
+	@echo "make test-fast  install, then every test but the emulator (e2e) tests"
+	@echo "make lint    ruff (lint, format check) and mypy"
+	@echo "make format  ruff format and the fixes ruff can make itself"
 	@echo "make scan    install, then run checkov on every example stack (zero failed)"
-	@echo "make schema  regenerate config/schema.json from the config model"
+	@echo "make schema  regenerate config/schema.json and docs/configuration.md from the config model"
 	@echo "make check   validate the configs without synthesizing"
 	@echo "make report  resilience report + topology diagrams of cdktf.out (run make synth first)"
 	@echo "make atlantis        regenerate atlantis.yaml from config/*.yaml"
@@ -30,6 +33,7 @@ help:
 	@echo "make tfc-export      write terraform/<stack>/cdk.tf.json for cloud-backed stacks (VCS-driven HCP Terraform)"
 	@echo "make tfc-check       fail when the committed terraform/ export is stale"
 	@echo "make bench   measure synth time and memory into benchmarks/RESULTS.md (BENCH_RUNS=3)"
+	@echo "make same-output REF=<commit>  compare synthesized stacks and bad-config messages with another commit"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
 install: $(VENV)/.installed node_modules/.installed
@@ -49,8 +53,21 @@ synth: install
 check: install
 	$(PY) main.py --check
 
-test: install
+test: lint
 	$(PY) -m pytest
+
+# Everything but the end-to-end emulator tests (tests/e2e): the quick loop.
+test-fast: install
+	$(PY) -m pytest -m "not e2e"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # Reads cdktf.out as synthesized (run `make synth` first; it says so when there is
 # nothing to read). Exits 1 when a config's resilience_objectives are missed.
@@ -58,22 +75,27 @@ report: install
 	$(PY) -m stacks.report
 
 scan: install
-	$(PY) -m pytest -q tests/test_checkov.py
+	$(PY) -m pytest -q tests/synth/test_checkov.py
 
 schema: install
-	$(PY) -m stacks.schema > config/schema.json
+	$(PY) -m stacks.cli.schema
 
 atlantis: install
-	$(PY) -m stacks.atlantis
+	$(PY) -m stacks.cli.atlantis
 
 atlantis-synth: install
-	$(PY) -m stacks.atlantis --synth
+	$(PY) -m stacks.cli.atlantis --synth
 
 tfc-export: install
-	$(PY) -m stacks.tfc
+	$(PY) -m stacks.cli.tfc
 
 tfc-check: install
-	$(PY) -m stacks.tfc --check
+	$(PY) -m stacks.cli.tfc --check
+
+# For changes that must not change behaviour: same stacks, same bad-config messages.
+same-output: install
+	@test -n "$(REF)" || { echo "usage: make same-output REF=<commit>"; exit 2; }
+	$(PY) tests/same_output.py $(REF)
 
 # Not part of `make test`: timings need an otherwise idle machine (about 5-6 min with the
 # default 3 runs per case; BENCH_ARGS=--no-knobs for the main cases only).
@@ -83,7 +105,7 @@ bench: install
 
 # Local-backend state lives in cdktf.out/stacks/<name>/terraform.tfstate: never delete it.
 clean:
-	rm -rf .cdktf.out.* .pytest_cache .hypothesis
+	rm -rf .cdktf.out.* .pytest_cache .hypothesis .mypy_cache .ruff_cache
 	@if find cdktf.out -name '*.tfstate*' 2>/dev/null | grep -q .; then \
 	  echo "kept cdktf.out: it holds Terraform state:"; find cdktf.out -name '*.tfstate*'; \
 	else rm -rf cdktf.out; fi

@@ -27,8 +27,10 @@ end is recorded with the results. Never used by the test suite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import importlib.metadata
+import itertools
 import json
 import os
 import platform
@@ -46,7 +48,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from proctree import Sample, measure  # noqa: E402
+from proctree import Sample, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -85,8 +87,15 @@ def base_env() -> dict[str, str]:
     env["CHECKPOINT_DISABLE"] = "1"
     # Measure what a user gets: no leftover debug settings, and bytecode caching on (as
     # with `make`), whatever the calling shell has.
-    for key in ("AI_FLEET_PROVIDER_IMPORT", "AI_FLEET_LAZY_INDEX_STATS", "CDKTF_OUTDIR",
-                "PYTHONDONTWRITEBYTECODE", "NODE_OPTIONS", "JSII_DEBUG", "JSII_DEBUG_TIMING"):
+    for key in (
+        "AI_FLEET_PROVIDER_IMPORT",
+        "AI_FLEET_LAZY_INDEX_STATS",
+        "CDKTF_OUTDIR",
+        "PYTHONDONTWRITEBYTECODE",
+        "NODE_OPTIONS",
+        "JSII_DEBUG",
+        "JSII_DEBUG_TIMING",
+    ):
         env.pop(key, None)
     return env
 
@@ -118,7 +127,9 @@ def generate_environments(count: int, dest: Path, examples: list[Path]) -> list[
         # same suffix (an S3 key defaults to one derived from the name).
         workspace = ((yaml.safe_load(text).get("backend") or {}).get("workspaces") or {}).get("name")
         if workspace:
-            new, n = re.subn(rf"(?m)^(\s+name:\s*){re.escape(workspace)}(?=\s|$)", rf"\g<1>{workspace}-{i + 1:02d}", new)
+            new, n = re.subn(
+                rf"(?m)^(\s+name:\s*){re.escape(workspace)}(?=\s|$)", rf"\g<1>{workspace}-{i + 1:02d}", new
+            )
             if n != 1:
                 raise ValueError(f"{src}: no `name: {workspace}` line under backend.workspaces to replace")
         (config / f"{name}.yaml").write_text(new)
@@ -130,54 +141,132 @@ def build_cases(work: Path, knobs: bool) -> list[Case]:
     examples = sorted((ROOT / "config").glob("*.yaml"))
     main = str(ROOT / "main.py")
     cases = [
-        Case("floor", "naive floor: `import cdktf_cdktf_provider_aws`",
-             [PY, "-c", "import cdktf_cdktf_provider_aws"], ROOT),  # warmed up: primes the page cache
-        Case("examples", f"`python main.py`, the {len(examples)} example configs",
-             [PY, main], ROOT, expect_stacks=len(examples), outdir_arg=["--outdir"]),
+        Case(
+            "floor",
+            "naive floor: `import cdktf_cdktf_provider_aws`",
+            [PY, "-c", "import cdktf_cdktf_provider_aws"],
+            ROOT,
+        ),  # warmed up: primes the page cache
+        Case(
+            "examples",
+            f"`python main.py`, the {len(examples)} example configs",
+            [PY, main],
+            ROOT,
+            expect_stacks=len(examples),
+            outdir_arg=["--outdir"],
+        ),
     ]
     cli = ROOT / "node_modules" / ".bin" / "cdktf"
     if cli.exists() and shutil.which("pipenv"):
-        cases.append(Case("cdktf-synth", f"`cdktf synth`, the {len(examples)} example configs",
-                          [str(cli), "synth"], ROOT, env={"CI": "1", "FORCE_COLOR": "0"},
-                          expect_stacks=len(examples), outdir_arg=["--output"]))
+        cases.append(
+            Case(
+                "cdktf-synth",
+                f"`cdktf synth`, the {len(examples)} example configs",
+                [str(cli), "synth"],
+                ROOT,
+                env={"CI": "1", "FORCE_COLOR": "0"},
+                expect_stacks=len(examples),
+                outdir_arg=["--output"],
+            )
+        )
     else:
         print("note: skipping cdktf-synth (needs node_modules/.bin/cdktf and pipenv)", file=sys.stderr)
     for n in ENV_COUNTS:
         folder = work / f"envs-{n}"
         generate_environments(n, folder, examples)
-        cases.append(Case(f"envs-{n}", f"`python main.py`, {n} environment(s)", [PY, main], folder,
-                          expect_stacks=n, outdir_arg=["--outdir"]))
+        cases.append(
+            Case(
+                f"envs-{n}",
+                f"`python main.py`, {n} environment(s)",
+                [PY, main],
+                folder,
+                expect_stacks=n,
+                outdir_arg=["--outdir"],
+            )
+        )
     if knobs:
         by = {c.name: c for c in cases}
         ex = by["examples"]
         big = by[f"envs-{ENV_COUNTS[-1]}"]
 
         def knob(name, base, env, note, fresh_dir_env=None, heavy=False):
-            cases.append(Case(name, f"{base.title} with {name}", base.cmd, base.cwd, env=env,
-                              expect_stacks=base.expect_stacks, outdir_arg=base.outdir_arg,
-                              base=base.name, note=note, fresh_dir_env=fresh_dir_env, heavy=heavy))
+            cases.append(
+                Case(
+                    name,
+                    f"{base.title} with {name}",
+                    base.cmd,
+                    base.cwd,
+                    env=env,
+                    expect_stacks=base.expect_stacks,
+                    outdir_arg=base.outdir_arg,
+                    base=base.name,
+                    note=note,
+                    fresh_dir_env=fresh_dir_env,
+                    heavy=heavy,
+                )
+            )
 
         full = {"AI_FLEET_PROVIDER_IMPORT": "full"}
-        knob("AI_FLEET_PROVIDER_IMPORT=full", ex, full,
-             "normal provider import on both sides: what stacks/aws.py avoids", heavy=True)
+        knob(
+            "AI_FLEET_PROVIDER_IMPORT=full",
+            ex,
+            full,
+            "normal provider import on both sides: what stacks/aws.py avoids",
+            heavy=True,
+        )
         if "cdktf-synth" in by:
-            knob("AI_FLEET_PROVIDER_IMPORT=full", by["cdktf-synth"], {**by["cdktf-synth"].env, **full},
-                 "same, through the CLI", heavy=True)
-        knob("NODE_OPTIONS=--max-old-space-size=256", ex, {"NODE_OPTIONS": "--max-old-space-size=256"},
-             "cap the jsii Node heap at 256 MiB")
-        knob("NODE_OPTIONS=--max-semi-space-size=1", ex, {"NODE_OPTIONS": "--max-semi-space-size=1"},
-             "1 MiB V8 young-generation semi-spaces (default 16): more, smaller minor GCs")
-        knob("NODE_OPTIONS=--max-semi-space-size=1", big, {"NODE_OPTIONS": "--max-semi-space-size=1"},
-             "same, on the largest case")
-        knob("NODE_OPTIONS=--jitless", ex, {"NODE_OPTIONS": "--jitless"},
-             "no JIT compilers in Node: less code memory, slower JavaScript")
-        knob("PYTHONOPTIMIZE=1", big, {"PYTHONOPTIMIZE": "1"},
-             "skips the bindings' runtime type checks (`if __debug__`), and our asserts")
-        knob("cold jsii package cache", ex, {}, "empty JSII_RUNTIME_PACKAGE_CACHE_ROOT each run: "
-             "the first run on a fresh machine or CI pod", fresh_dir_env="JSII_RUNTIME_PACKAGE_CACHE_ROOT",
-             heavy=True)
-        knob("JSII_RUNTIME_PACKAGE_CACHE=disabled", ex, {"JSII_RUNTIME_PACKAGE_CACHE": "disabled"},
-             "no jsii package cache: every run extracts the provider tarball", heavy=True)
+            knob(
+                "AI_FLEET_PROVIDER_IMPORT=full",
+                by["cdktf-synth"],
+                {**by["cdktf-synth"].env, **full},
+                "same, through the CLI",
+                heavy=True,
+            )
+        knob(
+            "NODE_OPTIONS=--max-old-space-size=256",
+            ex,
+            {"NODE_OPTIONS": "--max-old-space-size=256"},
+            "cap the jsii Node heap at 256 MiB",
+        )
+        knob(
+            "NODE_OPTIONS=--max-semi-space-size=1",
+            ex,
+            {"NODE_OPTIONS": "--max-semi-space-size=1"},
+            "1 MiB V8 young-generation semi-spaces (default 16): more, smaller minor GCs",
+        )
+        knob(
+            "NODE_OPTIONS=--max-semi-space-size=1",
+            big,
+            {"NODE_OPTIONS": "--max-semi-space-size=1"},
+            "same, on the largest case",
+        )
+        knob(
+            "NODE_OPTIONS=--jitless",
+            ex,
+            {"NODE_OPTIONS": "--jitless"},
+            "no JIT compilers in Node: less code memory, slower JavaScript",
+        )
+        knob(
+            "PYTHONOPTIMIZE=1",
+            big,
+            {"PYTHONOPTIMIZE": "1"},
+            "skips the bindings' runtime type checks (`if __debug__`), and our asserts",
+        )
+        knob(
+            "cold jsii package cache",
+            ex,
+            {},
+            "empty JSII_RUNTIME_PACKAGE_CACHE_ROOT each run: the first run on a fresh machine or CI pod",
+            fresh_dir_env="JSII_RUNTIME_PACKAGE_CACHE_ROOT",
+            heavy=True,
+        )
+        knob(
+            "JSII_RUNTIME_PACKAGE_CACHE=disabled",
+            ex,
+            {"JSII_RUNTIME_PACKAGE_CACHE": "disabled"},
+            "no jsii package cache: every run extracts the provider tarball",
+            heavy=True,
+        )
     return cases
 
 
@@ -224,7 +313,7 @@ def rng(case: Case, attr: str) -> tuple[float, float]:
 
 def slope(xs: list[float], ys: list[float]) -> float:
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
 
 
 def versions() -> str:
@@ -235,10 +324,8 @@ def versions() -> str:
     except (OSError, subprocess.CalledProcessError):
         parts.append("Node ?")
     for dist in ("cdktf", "cdktf-cdktf-provider-aws", "jsii", "constructs"):
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             parts.append(f"{dist} {importlib.metadata.version(dist)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
     cli = ROOT / "node_modules" / "cdktf-cli" / "package.json"
     if cli.is_file():
         parts.append(f"cdktf-cli {json.loads(cli.read_text())['version']}")
@@ -254,10 +341,12 @@ def memory_gib() -> float:
 
 def commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return out + (" (uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "?"
@@ -283,12 +372,11 @@ def verdict(case: Case, base: Case, attr: str) -> str:
     return f"no clear change ({(m / b - 1) * 100:+.0f} %)"
 
 
-def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], peak_load: float,
-           elapsed: float) -> str:
+def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], peak_load: float, elapsed: float) -> str:
     by = {c.name: c for c in cases if c.base is None}
     floor = by["floor"]
     fw, fm = med(floor, "wall_s"), med(floor, "peak_tree_mib")
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Synth benchmark results",
         "",
@@ -340,7 +428,7 @@ def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], pea
         "| from → to | wall s per env | MiB per env |",
         "|---|---|---|",
     ]
-    for a, b in zip(envs, envs[1:]):
+    for a, b in itertools.pairwise(envs):
         na, nb = int(a.name.split("-")[1]), int(b.name.split("-")[1])
         lines.append(
             f"| {na} → {nb} | {(med(b, 'wall_s') - med(a, 'wall_s')) / (nb - na):.3f} | "
@@ -410,8 +498,12 @@ def report(cases: list[Case], runs: int, warmup: int, load: tuple[str, str], pea
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS") or 3),
-                        help="measured runs per case (default 3, or $BENCH_RUNS)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=int(os.environ.get("BENCH_RUNS") or 3),
+        help="measured runs per case (default 3, or $BENCH_RUNS)",
+    )
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first (default 1)")
     parser.add_argument("--no-knobs", action="store_true", help="skip the knob cases")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown report (default benchmarks/RESULTS.md)")
@@ -439,12 +531,14 @@ def main(argv: list[str] | None = None) -> int:
             for case in order:
                 s = run_case(case, work, record)
                 peak_load = max(peak_load, os.getloadavg()[0])
-                print(f"[{label} {(time.monotonic() - started) / 60:4.1f} min] {case.name:38s} "
-                      f"{case.base or '':11s} wall {s.wall_s:6.2f} s  cpu {s.cpu_s:6.2f} s  "
-                      f"peak {s.peak_tree_mib:6.0f} MiB", flush=True)
+                print(
+                    f"[{label} {(time.monotonic() - started) / 60:4.1f} min] {case.name:38s} "
+                    f"{case.base or '':11s} wall {s.wall_s:6.2f} s  cpu {s.cpu_s:6.2f} s  "
+                    f"peak {s.peak_tree_mib:6.0f} MiB",
+                    flush=True,
+                )
     load_end = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    text = report(cases, args.runs, args.warmup, (load_start, load_end), peak_load,
-                  time.monotonic() - started)
+    text = report(cases, args.runs, args.warmup, (load_start, load_end), peak_load, time.monotonic() - started)
     args.out.write_text(text)
     print(text)
     print(f"wrote {args.out}")

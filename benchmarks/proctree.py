@@ -79,8 +79,14 @@ def tree(root: int) -> list[int]:
     return seen
 
 
-def measure(cmd: list[str], *, cwd: str | Path | None = None, env: dict[str, str] | None = None,
-            interval: float = 0.02, timeout: float = 1800) -> Sample:
+def measure(
+    cmd: list[str],
+    *,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    interval: float = 0.02,
+    timeout: float = 1800,
+) -> Sample:
     """Run ``cmd`` and sample its process tree every ``interval`` seconds until it exits.
 
     Raises subprocess.TimeoutExpired (after killing the tree) when it runs longer than
@@ -89,8 +95,9 @@ def measure(cmd: list[str], *, cwd: str | Path | None = None, env: dict[str, str
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out_w, stderr=err_w, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=out_w, stderr=err_w, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     os.close(out_w)
     os.close(err_w)
     os.set_blocking(out_r, False)

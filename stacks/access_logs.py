@@ -24,9 +24,9 @@ guide) and the S3 security best practices:
 
 from __future__ import annotations
 
-from cdktf import Fn, TerraformStack
-
 from typing import Any
+
+from cdktf import Fn, TerraformStack
 
 from .aws import aws
 from .config import AccessLogsConfig

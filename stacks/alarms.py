@@ -59,15 +59,30 @@ class Alarms(Part):
             dims = {"TargetGroup": target_group_arn_suffixes[fleet_name], "LoadBalancer": alb_arn_suffix}
             p99 = fleet.effective_p99_target_response_time
             specs = [
-                ("unhealthy-hosts", "UnHealthyHostCount", {"statistic": "Maximum"},
-                 "GreaterThanOrEqualToThreshold", a.unhealthy_host_count,
-                 f"{fleet_name}: {a.unhealthy_host_count}+ targets failing health checks"),
-                ("target-5xx", "HTTPCode_Target_5XX_Count", {"statistic": "Sum"},
-                 "GreaterThanOrEqualToThreshold", a.target_5xx_count,
-                 f"{fleet_name}: model servers returned {a.target_5xx_count}+ 5XX in {a.period} s"),
-                ("p99-response-time", "TargetResponseTime", {"extended_statistic": "p99"},
-                 "GreaterThanThreshold", p99,
-                 f"{fleet_name}: p99 target response time above {p99:g} s"),
+                (
+                    "unhealthy-hosts",
+                    "UnHealthyHostCount",
+                    {"statistic": "Maximum"},
+                    "GreaterThanOrEqualToThreshold",
+                    a.unhealthy_host_count,
+                    f"{fleet_name}: {a.unhealthy_host_count}+ targets failing health checks",
+                ),
+                (
+                    "target-5xx",
+                    "HTTPCode_Target_5XX_Count",
+                    {"statistic": "Sum"},
+                    "GreaterThanOrEqualToThreshold",
+                    a.target_5xx_count,
+                    f"{fleet_name}: model servers returned {a.target_5xx_count}+ 5XX in {a.period} s",
+                ),
+                (
+                    "p99-response-time",
+                    "TargetResponseTime",
+                    {"extended_statistic": "p99"},
+                    "GreaterThanThreshold",
+                    p99,
+                    f"{fleet_name}: p99 target response time above {p99:g} s",
+                ),
             ]
             for key, metric, stat, comparison, threshold, description in specs:
                 aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(

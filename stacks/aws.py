@@ -196,7 +196,9 @@ def _not_ours(exc: ImportError) -> bool:
     """Whether ``exc`` is about a module outside the provider package (a missing
     dependency such as typeguard): reported as such, not as a provider problem."""
     name = getattr(exc, "name", None) or ""
-    return isinstance(exc, ModuleNotFoundError) and bool(name) and not name.startswith(PACKAGE + ".") and name != PACKAGE
+    return (
+        isinstance(exc, ModuleNotFoundError) and bool(name) and not name.startswith(PACKAGE + ".") and name != PACKAGE
+    )
 
 
 def _load_full() -> types.SimpleNamespace:
@@ -236,7 +238,7 @@ def load() -> types.SimpleNamespace:
             ns = _load_fast()
             mode = "fast"
             return ns
-        except Exception as exc:  # noqa: BLE001 - any failure means: use the safe path
+        except Exception as exc:
             if isinstance(exc, ImportError) and _not_ours(exc):
                 raise  # a missing dependency: the normal import would fail the same way
             missing = _not_on_disk() if isinstance(exc, ModuleNotFoundError) else []
@@ -246,8 +248,7 @@ def load() -> types.SimpleNamespace:
                 # normal import (12 s later) cannot have them either.
                 raise _lacking(missing) from exc
             print(
-                f"warning: fast provider import failed ({exc.__class__.__name__}: {exc}); "
-                "using the normal import",
+                f"warning: fast provider import failed ({exc.__class__.__name__}: {exc}); using the normal import",
                 file=sys.stderr,
             )
             _forget_package()
@@ -269,7 +270,12 @@ def _caching(get_type_hints):
     cache: dict = {}
 
     def cached_get_type_hints(obj, globalns=None, localns=None, include_extras=False):
-        if globalns is None and localns is None and not include_extras and getattr(obj, "__name__", "").startswith(_STUB_PREFIX):
+        if (
+            globalns is None
+            and localns is None
+            and not include_extras
+            and getattr(obj, "__name__", "").startswith(_STUB_PREFIX)
+        ):
             try:
                 return cache[obj]
             except KeyError:
@@ -288,7 +294,7 @@ class _MemoizedForm:
     types, so that cache mostly misses and each miss builds the type again. The cached
     value is the object ``typing`` returns."""
 
-    __slots__ = ("_form", "_cache")
+    __slots__ = ("_cache", "_form")
 
     def __init__(self, form):
         self._form, self._cache = form, {}
@@ -342,7 +348,7 @@ def _settling_none(check_type):
                 return None
         return check_type(argname=argname, value=value, expected_type=expected_type)
 
-    check_type_settling_none.settles_none = True
+    check_type_settling_none.settles_none = True  # type: ignore[attr-defined]  # marks the wrapper
     return check_type_settling_none
 
 
@@ -378,7 +384,7 @@ def speed_up_type_checks() -> int:
 
     shim = types.ModuleType("typing", typing.__doc__)
     shim.__dict__.update(typing.__dict__)
-    shim.get_type_hints = _caching(typing.get_type_hints)
+    shim.get_type_hints = _caching(typing.get_type_hints)  # type: ignore[attr-defined]  # a module object
     for form in _MEMOIZED_FORMS:
         setattr(shim, form, _MemoizedForm(getattr(typing, form)))
     changed = 0

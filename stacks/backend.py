@@ -12,7 +12,7 @@ Terraform docs followed: https://developer.hashicorp.com/terraform/language/back
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .config import BackendConfig, CloudBackend, LocalBackend, S3Backend
 
@@ -46,7 +46,7 @@ def add_backend(
                 session_name=b.assume_role.session_name,
                 external_id=b.assume_role.external_id,
             )
-        backend = cdktf.S3Backend(
+        s3 = cdktf.S3Backend(
             stack,
             bucket=b.bucket,
             key=b.state_key(name),
@@ -58,17 +58,16 @@ def add_backend(
         )
         if b.lockfile:
             # cdktf 0.21's S3BackendConfig predates Terraform 1.10's use_lockfile.
-            backend.add_override("use_lockfile", True)
-        return backend
+            s3.add_override("use_lockfile", True)
+        return s3
     if isinstance(b, CloudBackend):
         ws = b.workspaces
+        workspaces: cdktf.NamedCloudWorkspace | cdktf.TaggedCloudWorkspaces
         if ws.name is not None:
             workspaces = cdktf.NamedCloudWorkspace(ws.name, ws.project)
         else:
             workspaces = cdktf.TaggedCloudWorkspaces(list(ws.tags or []), ws.project)
-        return cdktf.CloudBackend(
-            stack, organization=b.organization, hostname=b.hostname, workspaces=workspaces
-        )
+        return cdktf.CloudBackend(stack, organization=b.organization, hostname=b.hostname, workspaces=workspaces)
     raise TypeError(f"unknown backend {b!r}")  # pragma: no cover - the model forbids it
 
 

@@ -12,8 +12,17 @@ import sys
 #: Top-level names of the Pipfile packages synthesis imports (and of the packages they
 #: pull in first).
 DEPENDENCIES = frozenset(
-    {"annotated_types", "cdktf", "cdktf_cdktf_provider_aws", "constructs", "jsii", "pydantic", "pydantic_core",
-     "typeguard", "yaml"}
+    {
+        "annotated_types",
+        "cdktf",
+        "cdktf_cdktf_provider_aws",
+        "constructs",
+        "jsii",
+        "pydantic",
+        "pydantic_core",
+        "typeguard",
+        "yaml",
+    }
 )
 
 

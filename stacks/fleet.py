@@ -5,8 +5,9 @@ cannot be created in new accounts), mixed instances groups, warm pools and lifec
 hooks:
 
 - ``aws_launch_template``: AMI by ID or from an SSM parameter read at plan time, IMDSv2
-  required, encrypted root volume, no public IP address (explicit network interface), instance profile with AmazonSSMManagedInstanceCore,
-  user data, tag specifications for instances and volumes. No spot options: spot is
+  required, encrypted root volume, no public IP address (explicit network interface),
+  instance profile with AmazonSSMManagedInstanceCore, user data, tag specifications for
+  instances and volumes. No spot options: spot is
   chosen by the group's mixed instances policy.
 - ``aws_autoscaling_group``: ELB health checks, grace period and default warm-up (both
   sized from the model load time unless set), attached to the target group with
@@ -38,9 +39,7 @@ from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
 _ASSUME_EC2 = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     },
     sort_keys=True,
 )
@@ -57,7 +56,6 @@ GROUP_METRICS = [
     "GroupTerminatingInstances",
     "GroupTotalInstances",
 ]
-
 
 
 class FleetGroup(Part):
@@ -225,9 +223,7 @@ class FleetGroup(Part):
                 "http_put_response_hop_limit": lt_cfg.http_put_response_hop_limit,
                 "instance_metadata_tags": "disabled",
             },
-            hibernation_options=(
-                {"configured": True} if wp is not None and wp.pool_state == "Hibernated" else None
-            ),
+            hibernation_options=({"configured": True} if wp is not None and wp.pool_state == "Hibernated" else None),
             monitoring={"enabled": lt_cfg.enable_monitoring},
             block_device_mappings=[
                 lt.LaunchTemplateBlockDeviceMappings(
@@ -281,11 +277,10 @@ class FleetGroup(Part):
                     mip.on_demand_allocation_strategy,
                     mip.spot_allocation_strategy,
                 )
-            capacity_rebalance = asg_cfg.capacity_rebalance
-            if capacity_rebalance is None:
-                capacity_rebalance = mip is not None
+            explicit = asg_cfg.capacity_rebalance
+            capacity_rebalance = mip is not None if explicit is None else explicit
 
-        refresh = None
+        refresh: dict[str, Any] | None = None
         if asg_cfg.instance_refresh is not None:
             ir = asg_cfg.instance_refresh
             prefs: dict[str, Any] = {
@@ -302,7 +297,7 @@ class FleetGroup(Part):
                 prefs["checkpoint_delay"] = str(ir.checkpoint_delay)
             refresh = {"strategy": "Rolling", "preferences": prefs}
 
-        hooks = []
+        hooks: list[Any] = []
         if fleet.lifecycle_hooks.launch is not None:
             hooks.append(
                 mod.AutoscalingGroupInitialLifecycleHook(
@@ -322,10 +317,10 @@ class FleetGroup(Part):
                 )
             )
 
-        warm_pool = None
+        warm_pool: dict[str, Any] | None = None
         if not spot and asg_cfg.warm_pool is not None:
             wp = asg_cfg.warm_pool
-            warm_pool: dict[str, Any] = {
+            warm_pool = {
                 "pool_state": wp.pool_state,
                 "min_size": wp.min_size,
                 "instance_reuse_policy": {"reuse_on_scale_in": wp.reuse_on_scale_in},

@@ -88,7 +88,9 @@ class FleetStack(TerraformStack):
             vpc_id=network.vpc_id,
         )
         target_groups = {
-            fleet_name: TargetGroup(self, f"fleet-{fleet_name}-tg", fleet_name=fleet_name, fleet=fleet, vpc_id=network.vpc_id)
+            fleet_name: TargetGroup(
+                self, f"fleet-{fleet_name}-tg", fleet_name=fleet_name, fleet=fleet, vpc_id=network.vpc_id
+            )
             for fleet_name, fleet in cfg.fleets.items()
         }
         internal = cfg.load_balancer.internal
@@ -112,7 +114,9 @@ class FleetStack(TerraformStack):
             depends_on=alb_depends_on,
         )
         if cfg.waf_enabled:
-            WebAcl(self, "waf", name=name, waf=cfg.load_balancer.waf, alb_arn=lb.alb_arn, logs_kms_key_arn=logs_kms_key_arn)
+            WebAcl(
+                self, "waf", name=name, waf=cfg.load_balancer.waf, alb_arn=lb.alb_arn, logs_kms_key_arn=logs_kms_key_arn
+            )
         fleet_outputs = {}
         for fleet_name, fleet in cfg.fleets.items():
             fg = FleetGroup(

@@ -39,6 +39,7 @@ class LogsKey(Part):
         account_id: str,
     ):
         super().__init__(scope, id_)
+        log_groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -62,9 +63,7 @@ class LogsKey(Part):
                     ],
                     "Resource": "*",
                     "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
-                        }
+                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups},
                     },
                 },
             ],

@@ -84,8 +84,7 @@ class Network(Part):
             target.append(
                 Precondition(
                     condition=Op.gte(Fn.length_of(Fn.distinct(azs)), 2),
-                    error_message=f"network.{kind}_subnet_ids must span two or more "
-                    "Availability Zones.",
+                    error_message=f"network.{kind}_subnet_ids must span two or more Availability Zones.",
                 )
             )
 
@@ -102,7 +101,10 @@ class Network(Part):
         self.vpc_id = vpc_id = vpc.id
         # Lock down the default security group: no ingress, no egress.
         aws.default_security_group.DefaultSecurityGroup(
-            self.stack, self.element_id("default_security_group"), vpc_id=vpc_id, tags={"Name": f"{name}-default-locked"}
+            self.stack,
+            self.element_id("default_security_group"),
+            vpc_id=vpc_id,
+            tags={"Name": f"{name}-default-locked"},
         )
         if cv.enable_flow_logs:
             self._flow_logs(name, vpc_id, cv.flow_logs_retention_in_days)
@@ -111,7 +113,9 @@ class Network(Part):
             self.stack, self.element_id("internet_gateway"), vpc_id=vpc_id, tags={"Name": name}
         )
         subnets = list(
-            ipaddress.ip_network(cv.cidr_block).subnets(new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits)
+            ipaddress.ip_network(cv.cidr_block).subnets(
+                new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits
+            )
         )
         n = len(cv.availability_zones)
         public_rt = aws.route_table.RouteTable(
@@ -143,7 +147,9 @@ class Network(Part):
             )
             self.public_subnet_ids.append(public_id)
             if cv.nat_gateway == "one_per_az" or i == 0:
-                eip = aws.eip.Eip(self.stack, self.element_id(f"nat-{az}-eip"), domain="vpc", tags={"Name": f"{name}-nat-{az}"})
+                eip = aws.eip.Eip(
+                    self.stack, self.element_id(f"nat-{az}-eip"), domain="vpc", tags={"Name": f"{name}-nat-{az}"}
+                )
                 nat = aws.nat_gateway.NatGateway(
                     self.stack,
                     self.element_id(f"nat-{az}"),
@@ -165,7 +171,10 @@ class Network(Part):
             )
             private_id = private.id
             rt = aws.route_table.RouteTable(
-                self.stack, self.element_id(f"private-{az}-route-table"), vpc_id=vpc_id, tags={"Name": f"{name}-private-{az}"}
+                self.stack,
+                self.element_id(f"private-{az}-route-table"),
+                vpc_id=vpc_id,
+                tags={"Name": f"{name}-private-{az}"},
             )
             rt_id = rt.id
             aws.route.Route(

@@ -52,7 +52,11 @@ class Outputs(Part):
         for name in sorted(fleets):
             fleet = fleets[name]
             out(f"{name}_target_group_arn", fleet.target_group_arn, f"Target group of the {name} fleet.")
-            out(f"{name}_autoscaling_group_name", fleet.autoscaling_group_name, f"Auto Scaling group of the {name} fleet.")
+            out(
+                f"{name}_autoscaling_group_name",
+                fleet.autoscaling_group_name,
+                f"Auto Scaling group of the {name} fleet.",
+            )
             if fleet.spot_autoscaling_group_name is not None:
                 out(
                     f"{name}_spot_autoscaling_group_name",

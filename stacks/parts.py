@@ -48,6 +48,8 @@ class Part:
     """
 
     def __init__(self, scope: TerraformStack | Part, id_: str):
+        self.stack: TerraformStack
+        self.prefix: str
         if isinstance(scope, Part):
             self.stack, self.prefix = scope.stack, f"{scope.prefix}_{id_}"
         else:

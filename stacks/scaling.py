@@ -16,7 +16,7 @@ from typing import Any
 from cdktf import TerraformStack
 
 from .aws import aws
-from .config import ScalingConfig
+from .config import CustomMetric, ScalingConfig
 from .parts import Part
 
 
@@ -44,21 +44,10 @@ class Scaling(Part):
         super().__init__(scope, id_)
         s = scaling
         pol = aws.autoscaling_policy
-        for key, group_name in group_names.items():
-            label = f"{fleet_name}-{key.rstrip('-')}" if key else fleet_name
-
-            def target_tracking(cid: str, policy: str, config: dict[str, Any]) -> None:
-                pol.AutoscalingPolicy(
-                    self.stack,
-                    self.element_id(f"{key}{cid}"),
-                    name=f"{label}-{policy}",
-                    autoscaling_group_name=group_name,
-                    policy_type="TargetTrackingScaling",
-                    target_tracking_configuration={**config, "disable_scale_in": s.disable_scale_in},
-                )
-
-            if s.request_count_per_target is not None:
-                target_tracking(
+        policies: list[tuple[str, str, dict[str, Any]]] = []  # (construct ID, name, configuration)
+        if s.request_count_per_target is not None:
+            policies.append(
+                (
                     "request_count",
                     "request-count-per-target",
                     {
@@ -69,37 +58,31 @@ class Scaling(Part):
                         "target_value": s.request_count_per_target,
                     },
                 )
-            if s.cpu_utilization is not None:
-                target_tracking(
+            )
+        if s.cpu_utilization is not None:
+            policies.append(
+                (
                     "cpu",
                     "cpu-utilization",
                     {
-                        "predefined_metric_specification": {
-                            "predefined_metric_type": "ASGAverageCPUUtilization",
-                        },
+                        "predefined_metric_specification": {"predefined_metric_type": "ASGAverageCPUUtilization"},
                         "target_value": s.cpu_utilization,
                     },
                 )
+            )
+        for key, group_name in group_names.items():
+            label = f"{fleet_name}-{key.rstrip('-')}" if key else fleet_name
+            per_group = list(policies)
             if s.custom_metric is not None:
-                m = s.custom_metric
-                dims = {**m.dimensions, "AutoScalingGroupName": group_name}
-                spec: dict[str, Any] = {
-                    "namespace": m.namespace,
-                    "metric_name": m.metric_name,
-                    "statistic": m.statistic,
-                    "metric_dimension": [
-                        pol.AutoscalingPolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimension(
-                            name=k, value=v
-                        )
-                        for k, v in sorted(dims.items())
-                    ],
-                }
-                if m.unit:
-                    spec["unit"] = m.unit
-                target_tracking(
-                    "custom_metric",
-                    m.metric_name.replace("_", "-")[:64],
-                    {"customized_metric_specification": spec, "target_value": m.target_value},
+                per_group.append(self._custom_metric(s.custom_metric, group_name))
+            for cid, policy, config in per_group:
+                pol.AutoscalingPolicy(
+                    self.stack,
+                    self.element_id(f"{key}{cid}"),
+                    name=f"{label}-{policy}",
+                    autoscaling_group_name=group_name,
+                    policy_type="TargetTrackingScaling",
+                    target_tracking_configuration={**config, "disable_scale_in": s.disable_scale_in},
                 )
             # Scheduled sizes describe the main group; the spot group follows by tracking.
             for name, action in sorted(s.scheduled_actions.items()) if not key else []:
@@ -114,3 +97,25 @@ class Scaling(Part):
                     max_size=-1 if action.max_size is None else action.max_size,
                     desired_capacity=-1 if action.desired_capacity is None else action.desired_capacity,
                 )
+
+    @staticmethod
+    def _custom_metric(m: CustomMetric, group_name: str) -> tuple[str, str, dict[str, Any]]:
+        """The target tracking policy on ``m`` for one group: its own
+        ``AutoScalingGroupName`` dimension beside the configured ones."""
+        pol = aws.autoscaling_policy
+        dims = {**m.dimensions, "AutoScalingGroupName": group_name}
+        spec: dict[str, Any] = {
+            "namespace": m.namespace,
+            "metric_name": m.metric_name,
+            "statistic": m.statistic,
+            "metric_dimension": [
+                pol.AutoscalingPolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimension(
+                    name=k, value=v
+                )
+                for k, v in sorted(dims.items())
+            ],
+        }
+        if m.unit:
+            spec["unit"] = m.unit
+        name = m.metric_name.replace("_", "-")[:64]
+        return "custom_metric", name, {"customized_metric_specification": spec, "target_value": m.target_value}

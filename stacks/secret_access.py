@@ -14,10 +14,10 @@ permission here; for a customer managed key, grant ``kms:Decrypt`` through
 
 from __future__ import annotations
 
-from cdktf import Fn, TerraformStack
-
 from collections.abc import Sequence
 from typing import Any
+
+from cdktf import Fn, TerraformStack
 
 from .aws import aws
 from .parts import Part
@@ -42,7 +42,9 @@ class SecretAccess(Part):
         account_id: str,
     ):
         super().__init__(scope, id_)
-        ssm, secrets = secret_resources(list(secret_references), partition=partition, region=region, account_id=account_id)
+        ssm, secrets = secret_resources(
+            list(secret_references), partition=partition, region=region, account_id=account_id
+        )
         statements: list[dict[str, Any]] = []
         if ssm:
             statements.append(

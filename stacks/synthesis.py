@@ -60,9 +60,9 @@ def synthesize(
         raise OutputDirError(problem)
     # Deferred: loading cdktf starts the jsii runtime. stacks.aws first, so the runtime
     # starts with the lazy provider index (see stacks/aws.py).
-    from . import aws
     from cdktf import App
 
+    from . import aws
     from .fleet_stack import FleetStack
 
     aws.speed_up_type_checks()
@@ -212,9 +212,7 @@ def _carry_over(old: Path, new: Path) -> list[str]:
         return kept
     for old_stack in sorted(p for p in (old / "stacks").iterdir() if p.is_dir()):
         new_stack = new / "stacks" / old_stack.name
-        extras = sorted(
-            e for e in old_stack.iterdir() if e.name not in GENERATED_STACK_FILES | REPORT_STACK_FILES
-        )
+        extras = sorted(e for e in old_stack.iterdir() if e.name not in GENERATED_STACK_FILES | REPORT_STACK_FILES)
         if not extras:
             continue
         if not new_stack.exists():

@@ -138,4 +138,3 @@ def user_data_advisories(cfg: Any, config_path: str | Path) -> list[tuple[str, s
                 )
             )
     return out
-

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import load_stacks, run_main  # noqa: E402
+from helpers import load_stacks, run_main
 
 
 @pytest.fixture(scope="session")

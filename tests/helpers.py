@@ -37,19 +37,12 @@ def run_main(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
 
 def load_stacks(outdir: Path) -> dict[str, dict]:
     """Parse every ``stacks/<name>/cdk.tf.json`` under ``outdir``."""
-    return {
-        p.parent.name: json.loads(p.read_text())
-        for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))
-    }
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
 
 
 def read_tree(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative path, for byte-for-byte comparison."""
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def terraform_env(tmp: Path) -> dict[str, str]:

@@ -36,7 +36,11 @@ def _run(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "main.py", *args],
-        cwd=tree, env=env, capture_output=True, text=True, timeout=900,
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 

@@ -11,7 +11,7 @@ import copy
 
 
 def ref(rtype: str, name: str, attr: str = "id") -> str:
-    return "${%s.%s.%s}" % (rtype, name, attr)
+    return f"${{{rtype}.{name}.{attr}}}"
 
 
 class StackBuilder:
@@ -20,7 +20,7 @@ class StackBuilder:
     def __init__(self) -> None:
         self.doc: dict = {"resource": {}, "data": {}}
 
-    def add(self, rtype: str, name: str, body: dict) -> "StackBuilder":
+    def add(self, rtype: str, name: str, body: dict) -> StackBuilder:
         self.doc["resource"].setdefault(rtype, {})[name] = body
         return self
 
@@ -33,30 +33,43 @@ class StackBuilder:
             out.append(ref("aws_subnet", name))
         return out
 
-    def alb(self, name: str = "front", subnets: list[str] | None = None, protection: bool | None = False) -> "StackBuilder":
+    def alb(
+        self, name: str = "front", subnets: list[str] | None = None, protection: bool | None = False
+    ) -> StackBuilder:
         body = {"name": f"{name}-lb", "load_balancer_type": "application", "internal": False, "subnets": subnets or []}
         if protection is not None:
             body["enable_deletion_protection"] = protection
         return self.add("aws_lb", name, body)
 
-    def target_group(self, name: str, health_check: dict | None = None, **attrs) -> "StackBuilder":
+    def target_group(self, name: str, health_check: dict | None = None, **attrs) -> StackBuilder:
         body = {"port": 8000, "protocol": "HTTP", "vpc_id": ref("aws_vpc", "main"), **attrs}
         if health_check is not None:
             body["health_check"] = health_check
         return self.add("aws_lb_target_group", name, body)
 
-    def listener(self, name: str, tg: str | None, port: int = 80, protocol: str = "HTTP", lb: str = "front") -> "StackBuilder":
-        action = {"type": "forward", "target_group_arn": ref("aws_lb_target_group", tg, "arn")} if tg else {
-            "type": "redirect",
-            "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
-        }
+    def listener(
+        self, name: str, tg: str | None, port: int = 80, protocol: str = "HTTP", lb: str = "front"
+    ) -> StackBuilder:
+        action = (
+            {"type": "forward", "target_group_arn": ref("aws_lb_target_group", tg, "arn")}
+            if tg
+            else {
+                "type": "redirect",
+                "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+            }
+        )
         return self.add(
             "aws_lb_listener",
             name,
-            {"load_balancer_arn": ref("aws_lb", lb, "arn"), "port": port, "protocol": protocol, "default_action": [action]},
+            {
+                "load_balancer_arn": ref("aws_lb", lb, "arn"),
+                "port": port,
+                "protocol": protocol,
+                "default_action": [action],
+            },
         )
 
-    def rule(self, name: str, listener: str, tg: str, priority: int, paths: list[str]) -> "StackBuilder":
+    def rule(self, name: str, listener: str, tg: str, priority: int, paths: list[str]) -> StackBuilder:
         return self.add(
             "aws_lb_listener_rule",
             name,
@@ -68,7 +81,7 @@ class StackBuilder:
             },
         )
 
-    def launch_template(self, name: str, instance_type: str | None = "t2.micro", **attrs) -> "StackBuilder":
+    def launch_template(self, name: str, instance_type: str | None = "t2.micro", **attrs) -> StackBuilder:
         body = dict(attrs)
         if instance_type:
             body["instance_type"] = instance_type
@@ -86,7 +99,7 @@ class StackBuilder:
         desired: int | None = 2,
         fleet: str | None = None,
         **attrs,
-    ) -> "StackBuilder":
+    ) -> StackBuilder:
         body = {
             "min_size": min_size,
             "max_size": max_size,
@@ -162,18 +175,34 @@ def multi_fleet_doc() -> dict:
     public = b.subnets("pub", ["us-west-2a", "us-west-2b", "us-west-2c"])
     private = b.subnets("priv", ["us-west-2a", "us-west-2b", "us-west-2c"])
     b.alb(subnets=public, protection=True)
-    b.target_group("alpha", dict(SEED_HEALTH_CHECK, interval=10, timeout=5, unhealthy_threshold=3), deregistration_delay="600")
+    b.target_group(
+        "alpha", dict(SEED_HEALTH_CHECK, interval=10, timeout=5, unhealthy_threshold=3), deregistration_delay="600"
+    )
     b.target_group("beta", dict(SEED_HEALTH_CHECK, interval=5, timeout=2), deregistration_delay="30", slow_start=60)
     b.listener("redir", None, 80)
     b.listener("tls", "alpha", 443, "HTTPS")
     b.rule("embed_route", "tls", "beta", 10, ["/v1/embeddings*"])
     b.launch_template("gpu_t", instance_type=None).launch_template("cpu_t", "c7i.xlarge")
-    b.group("g1", subnets=private, tgs=["alpha"], lt="gpu_t", min_size=3, desired=3, max_size=9, fleet="chat",
-            capacity_rebalance=True, mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 1, 0, lt="gpu_t"))
+    b.group(
+        "g1",
+        subnets=private,
+        tgs=["alpha"],
+        lt="gpu_t",
+        min_size=3,
+        desired=3,
+        max_size=9,
+        fleet="chat",
+        capacity_rebalance=True,
+        mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 1, 0, lt="gpu_t"),
+    )
     b.group("g2", subnets=private, lt="cpu_t", min_size=2, desired=2, max_size=4, fleet="embed", target_group_arns=[])
     # The embeddings group joins its target group through a separate attachment.
-    b.add("aws_autoscaling_attachment", "embed_att", {
-        "autoscaling_group_name": ref("aws_autoscaling_group", "g2", "name"),
-        "lb_target_group_arn": ref("aws_lb_target_group", "beta", "arn"),
-    })
+    b.add(
+        "aws_autoscaling_attachment",
+        "embed_att",
+        {
+            "autoscaling_group_name": ref("aws_autoscaling_group", "g2", "name"),
+            "lb_target_group_arn": ref("aws_lb_target_group", "beta", "arn"),
+        },
+    )
     return b.build()

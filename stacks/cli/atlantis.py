@@ -110,9 +110,7 @@ def render(configs: list[tuple[Path, EnvironmentConfig]], outdir: str = DEFAULT_
     }
     if uses_cloud:
         workflows[CLOUD_WORKFLOW] = {
-            "plan": {
-                "steps": [{"run": guard}, "init", {"run": 'terraform plan -input=false -out "$PLANFILE"'}]
-            },
+            "plan": {"steps": [{"run": guard}, "init", {"run": 'terraform plan -input=false -out "$PLANFILE"'}]},
             "apply": {"steps": ["apply"]},
         }
     doc = {

@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check and stale:
         print(f"error: {', '.join(stale)} stale: run `make schema` and commit the result", file=sys.stderr)
         return 1
-    print(f"{'checked' if args.check else 'wrote'} {', '.join(generated())}" + (f" ({len(stale)} changed)" if stale and not args.check else ""))
+    print(
+        f"{'checked' if args.check else 'wrote'} {', '.join(generated())}"
+        + (f" ({len(stale)} changed)" if stale and not args.check else "")
+    )
     return 0
 
 

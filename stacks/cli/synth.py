@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         help="environment YAML file (repeatable); default: every config/*.yaml",
     )
     parser.add_argument("--outdir", default=None, help="output folder (default: cdktf.out)")
-    parser.add_argument(
-        "--check", action="store_true", help="validate the configs only; write nothing"
-    )
+    parser.add_argument("--check", action="store_true", help="validate the configs only; write nothing")
     args = parser.parse_args(argv)
 
     paths = [Path(p) for p in args.config] if args.config else discover()
@@ -88,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {missing_dependency(exc.name)}; {outdir} is unchanged", file=sys.stderr)
         return 1
-    except Exception:  # noqa: BLE001 - a bug, not bad input: show where, keep the output
+    except Exception:
         traceback.print_exc()
         print(
             f"error: synthesis failed after the configs were validated (a bug: please report "

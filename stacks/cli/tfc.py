@@ -115,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{root}/ is current ({', '.join(names) or 'no cloud-backed stacks'})")
         return 0
     changed = write(expected, root)
-    print(f"exported {len(names)} cloud-backed stack(s) to {root}/: {', '.join(names) or 'none'}"
-          + (f" ({len(changed)} file(s) changed)" if changed else " (unchanged)"))
+    print(
+        f"exported {len(names)} cloud-backed stack(s) to {root}/: {', '.join(names) or 'none'}"
+        + (f" ({len(changed)} file(s) changed)" if changed else " (unchanged)")
+    )
     return 0
 
 

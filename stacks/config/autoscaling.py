@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -43,7 +44,9 @@ class InstanceTypeChoice(StrictModel):
 
     def overrides(self) -> list[InstanceOverride]:
         """The instance types as overrides, in the order given."""
-        return [t if isinstance(t, InstanceOverride) else InstanceOverride(instance_type=t) for t in self.instance_types]
+        return [
+            t if isinstance(t, InstanceOverride) else InstanceOverride(instance_type=t) for t in self.instance_types
+        ]
 
     def own_problems(self) -> list[Finding]:
         """Each instance type once."""
@@ -101,7 +104,7 @@ class InstanceRefresh(StrictModel):
         if self.max_healthy_percentage - self.min_healthy_percentage > 100:
             out.append(("max_healthy_percentage", "may exceed min_healthy_percentage by at most 100"))
         cps = self.checkpoint_percentages
-        if any(b <= x for x, b in zip(cps, cps[1:])):
+        if any(b <= a for a, b in pairwise(cps)):
             out.append(("checkpoint_percentages", "must be strictly ascending"))
         if self.checkpoint_delay is not None and not cps:
             out.append(("checkpoint_delay", "needs checkpoint_percentages"))
@@ -121,7 +124,9 @@ class WarmPool(StrictModel):
         le=10000,
         description="Cap on instances in the group plus the pool; default: the group's max_size.",
     )
-    reuse_on_scale_in: bool = Field(True, description="Return instances to the pool on scale-in instead of terminating.")
+    reuse_on_scale_in: bool = Field(
+        True, description="Return instances to the pool on scale-in instead of terminating."
+    )
 
 
 def _size_problems(min_size: int, max_size: int, desired: int | None) -> list[Finding]:
@@ -195,7 +200,8 @@ class AutoscalingGroupConfig(StrictModel):
     )
     capacity_rebalance: bool | None = Field(
         None,
-        description="Replace spot instances at elevated interruption risk; default: on when a mixed_instances_policy is set.",
+        description="Replace spot instances at elevated interruption risk; "
+        "default: on when a mixed_instances_policy is set.",
     )
     max_instance_lifetime: int | None = Field(None, description="Seconds; 0 or 86400-31536000 (1-365 days).")
     mixed_instances_policy: MixedInstancesPolicy | None = Field(

@@ -139,7 +139,8 @@ class LocalBackend(StrictModel):
     type: Literal["local"] = Field("local", description="local: state in the stack's folder.")
     path: Annotated[RelativePath, AfterValidator(_state_file_path)] = Field(
         "terraform.tfstate",
-        description="Relative state file path; absolute paths, '..', folders and the generated files' names are rejected.",
+        description="Relative state file path; absolute paths, '..', folders and the "
+        "generated files' names are rejected.",
     )
 
     def state_location(self, name: str, region: str) -> str | None:
@@ -155,7 +156,11 @@ class S3AssumeRole(StrictModel):
         ..., description="IAM role ARN, for example arn:aws:iam::123456789012:role/terraform-state."
     )
     session_name: str | None = Field(
-        None, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_+=,.@-]+$", description="Session name, 2-64 characters."
+        None,
+        min_length=2,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_+=,.@-]+$",
+        description="Session name, 2-64 characters.",
     )
     external_id: str | None = Field(
         None,
@@ -176,7 +181,9 @@ class S3Backend(StrictModel):
     """
 
     type: Literal["s3"] = Field(..., description="s3: state in an existing S3 bucket.")
-    bucket: S3BucketName = Field(..., description="Existing S3 bucket holding the state (create it with versioning on).")
+    bucket: S3BucketName = Field(
+        ..., description="Existing S3 bucket holding the state (create it with versioning on)."
+    )
     key: S3Key | None = Field(
         None,
         description="State object key: a relative path in the bucket (letters, digits, "
@@ -202,7 +209,9 @@ class S3Backend(StrictModel):
         description="DynamoDB table (3-255 letters, digits, '_', '.', '-') for state locking, "
         "partition key LockID of type String. Deprecated by Terraform in favour of use_lockfile.",
     )
-    assume_role: S3AssumeRole | None = Field(None, description="IAM role Terraform assumes to read and write the state.")
+    assume_role: S3AssumeRole | None = Field(
+        None, description="IAM role Terraform assumes to read and write the state."
+    )
 
     @staticmethod
     def default_key(stack_name: str) -> str:

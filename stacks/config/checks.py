@@ -88,7 +88,9 @@ def _waf_problems(cfg: EnvironmentConfig) -> list[Finding]:
     """A web ACL that is on (explicitly or through ``production``) has rules."""
     waf = cfg.load_balancer.waf
     if cfg.waf_enabled and not waf.managed_rule_groups and waf.rate_limit is None:
-        return [("load_balancer.waf.managed_rule_groups", "an enabled web ACL needs managed_rule_groups or a rate_limit")]
+        return [
+            ("load_balancer.waf.managed_rule_groups", "an enabled web ACL needs managed_rule_groups or a rate_limit")
+        ]
     return []
 
 
@@ -117,7 +119,8 @@ def advisories(cfg: EnvironmentConfig) -> list[Finding]:
         out.append(
             (
                 "load_balancer.idle_timeout",
-                f"{idle} s is shorter than the longest max_request_seconds ({longest} s): the ALB may cut long requests",
+                f"{idle} s is shorter than the longest max_request_seconds ({longest} s): "
+                "the ALB may cut long requests",
             )
         )
     for name, fleet in cfg.fleets.items():

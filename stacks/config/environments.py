@@ -58,8 +58,9 @@ def load_all(paths: list[Path] | list[str], others: list[Path] | None = None) ->
     for p, cfg in loaded:
         if cfg.name in seen:
             problems.append(
-                Problem(str(p), "name", f"{cfg.name!r} is already the name of {seen[cfg.name]}; "
-                        "stack names must be unique")
+                Problem(
+                    str(p), "name", f"{cfg.name!r} is already the name of {seen[cfg.name]}; stack names must be unique"
+                )
             )
         seen.setdefault(cfg.name, p)
     uses += other_state_uses([Path(p) for p in paths], list(others or []))
@@ -118,15 +119,25 @@ def shared_state(uses: list[StateUse]) -> list[Problem]:
         owner = next((u for u in group if not u.explicit), None)
         if owner is not None:
             if use.name != owner.name:
-                problems.append(Problem(
-                    str(use.path), field, f"{use.location} is the state of {owner.name!r} ({owner.path}, from its "
-                    f"name); each environment needs its own state: give this one its own {field}"))
+                problems.append(
+                    Problem(
+                        str(use.path),
+                        field,
+                        f"{use.location} is the state of {owner.name!r} ({owner.path}, from its "
+                        f"name); each environment needs its own state: give this one its own {field}",
+                    )
+                )
             continue
         rivals = sorted({(u.name, str(u.path)) for u in group if u.name != use.name})
         named = ", ".join(f"{n!r} ({p})" for n, p in rivals)
-        problems.append(Problem(
-            str(use.path), field, f"{use.location} is also the state of {named}; each environment needs its own "
-            f"state: give the one not deployed there yet its own {field}"))
+        problems.append(
+            Problem(
+                str(use.path),
+                field,
+                f"{use.location} is also the state of {named}; each environment needs its own "
+                f"state: give the one not deployed there yet its own {field}",
+            )
+        )
     return problems
 
 
@@ -139,7 +150,7 @@ def _document(path: Path) -> dict[str, Any] | None:
         if not path.is_file():
             return None
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except Exception:  # noqa: BLE001 - any problem: nothing to compare with
+    except Exception:
         return None
     return doc if isinstance(doc, dict) else None
 
@@ -173,7 +184,7 @@ def _raw_state_use(path: Path, doc: dict[str, Any] | None, in_run: bool) -> Stat
     try:
         name, region = doc["name"], doc["region"]
         backend: BackendConfig = TypeAdapter(BackendConfig).validate_python(doc["backend"])
-    except Exception:  # noqa: BLE001 - any problem: this file's state is unknown
+    except Exception:
         return None
     if not isinstance(name, str) or not isinstance(region, str):
         return None
@@ -191,8 +202,12 @@ def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Pat
         for path, cfg in configs:
             if cfg.name == name:
                 problems.append(
-                    Problem(str(path), "name", f"{cfg.name!r} is also the name of {other}: its stack "
-                            "folder (and local state) would be replaced; stack names must be unique")
+                    Problem(
+                        str(path),
+                        "name",
+                        f"{cfg.name!r} is also the name of {other}: its stack "
+                        "folder (and local state) would be replaced; stack names must be unique",
+                    )
                 )
     return problems
 

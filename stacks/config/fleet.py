@@ -58,7 +58,10 @@ class FleetConfig(StrictModel):
         spot group, not both."""
         if self.spot_autoscaling_group is not None and self.autoscaling_group.mixed_instances_policy is not None:
             return [
-                ("spot_autoscaling_group", "use either autoscaling_group.mixed_instances_policy or a spot group, not both")
+                (
+                    "spot_autoscaling_group",
+                    "use either autoscaling_group.mixed_instances_policy or a spot group, not both",
+                )
             ]
         return []
 

@@ -42,7 +42,9 @@ class LaunchTemplateConfig(StrictModel):
         "/dev/xvda", pattern=r"^/dev/[a-z0-9]+$", description="Device name of the AMI's root volume."
     )
     root_volume_size: int = Field(100, ge=8, le=16384, description="Root volume size, GiB.")
-    root_volume_type: Literal["gp3", "gp2", "io1", "io2"] = Field("gp3", description="EBS volume type of the root volume.")
+    root_volume_type: Literal["gp3", "gp2", "io1", "io2"] = Field(
+        "gp3", description="EBS volume type of the root volume."
+    )
     root_volume_kms_key_id: Arn | None = Field(
         None, description="KMS key ARN for the root volume; default: the AWS managed key."
     )

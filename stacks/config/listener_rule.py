@@ -27,7 +27,9 @@ class ListenerRule(StrictModel):
     ] = Field(default_factory=list, max_length=5, description="Paths starting with '/' (or '*').")
     host_headers: list[
         Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9\-.*?]+$")]
-    ] = Field(default_factory=list, max_length=5, description="Host names the rule matches, for example embed.example.com.")
+    ] = Field(
+        default_factory=list, max_length=5, description="Host names the rule matches, for example embed.example.com."
+    )
 
     def own_problems(self) -> list[Finding]:
         """At least one condition; within the per-rule quotas of values and wildcards."""
@@ -37,8 +39,11 @@ class ListenerRule(StrictModel):
             out.append(("", "needs path_patterns and/or host_headers"))
         if len(values) > RULE_CONDITION_VALUES:
             out.append(
-                ("", f"{len(values)} condition values (path_patterns + host_headers); AWS allows "
-                     f"{RULE_CONDITION_VALUES} per rule")
+                (
+                    "",
+                    f"{len(values)} condition values (path_patterns + host_headers); AWS allows "
+                    f"{RULE_CONDITION_VALUES} per rule",
+                )
             )
         wildcards = sum(v.count("*") + v.count("?") for v in values)
         if wildcards > RULE_WILDCARDS:

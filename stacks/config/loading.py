@@ -95,7 +95,7 @@ def load_config(path: str | Path) -> EnvironmentConfig:
     except UnicodeDecodeError:
         raise ConfigError([Problem(file, "", "is not UTF-8 text")]) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -118,7 +118,7 @@ def file_problems(cfg: EnvironmentConfig, file: str, base: Path) -> list[Problem
     against ``base``, the config file's folder; they must lie inside the folder above it
     (the project, as ``config/../user_data/``). Empty when all is well."""
     root = base.resolve().parent
-    problems = []
+    problems: list[Problem] = []
     for name, fleet in cfg.fleets.items():
         ud = fleet.launch_template.user_data_file
         if ud is not None:
@@ -140,7 +140,8 @@ def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str], ro
     secret-looking text (reported by line, never echoed)."""
     if is_absolute(shown_as):
         return [
-            f"{shown(shown_as)} must be a path relative to the config file's folder (no leading '/', '~' or drive letter)"
+            f"{shown(shown_as)} must be a path relative to the config file's folder "
+            "(no leading '/', '~' or drive letter)"
         ]
     try:
         exists = path.exists() or path.is_symlink()
@@ -161,7 +162,7 @@ def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str], ro
         raw = real.read_bytes()
     except OSError as exc:
         return [f"{shown(shown_as)} cannot be read: {exc.strerror}"]
-    problems = []
+    problems: list[str] = []
     try:
         text: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:

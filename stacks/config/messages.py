@@ -149,7 +149,9 @@ def secret_values(data: Any, file: str) -> tuple[list[Problem], list[str]]:
                 if isinstance(key, str) and find_tokens(key):
                     secrets.append(key)
                     problems.append(
-                        Problem(file, _loc(path), f"a key looks like a secret ({find_tokens(key)[0].kind}): {SECRET_HELP}")
+                        Problem(
+                            file, _loc(path), f"a key looks like a secret ({find_tokens(key)[0].kind}): {SECRET_HELP}"
+                        )
                     )
                     key = "<redacted>"
                 walk(value, (*path, key))

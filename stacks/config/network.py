@@ -92,8 +92,11 @@ class NetworkConfig(StrictModel):
         """``create_vpc`` or the three existing IDs, not both; two or more distinct
         subnets per list."""
         out: list[Finding] = []
-        existing = {"vpc_id": self.vpc_id, "public_subnet_ids": self.public_subnet_ids,
-                    "private_subnet_ids": self.private_subnet_ids}
+        existing = {
+            "vpc_id": self.vpc_id,
+            "public_subnet_ids": self.public_subnet_ids,
+            "private_subnet_ids": self.private_subnet_ids,
+        }
         if self.create_vpc is not None:
             out += [(key, "cannot be combined with network.create_vpc") for key, v in existing.items() if v is not None]
             return out

@@ -23,7 +23,9 @@ class ResilienceObjectives(StrictModel):
         description="Upper bound, seconds, on health check interval x unhealthy threshold + "
         "timeout for every fleet (12 s is the fastest an ALB can do: 5 x 2 + 2).",
     )
-    max_drain_seconds: int | None = Field(None, ge=0, le=3600, description="Upper bound on deregistration_delay, seconds.")
+    max_drain_seconds: int | None = Field(
+        None, ge=0, le=3600, description="Upper bound on deregistration_delay, seconds."
+    )
     max_time_to_serve_new_instance_seconds: int | None = Field(
         None,
         ge=10,

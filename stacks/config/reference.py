@@ -70,7 +70,9 @@ class _Reference:
         for option in node.get("oneOf", []):
             variant = self.model(option)
             if variant is not None:
-                kind = variant["properties"].get("type", {}).get("const") or variant["properties"]["type"].get("default")
+                kind = variant["properties"].get("type", {}).get("const") or variant["properties"]["type"].get(
+                    "default"
+                )
                 found.append((path, variant, f"with `type: {kind}`"))
         if "items" in node:
             found += self.children(node["items"], f"{path}[]")
@@ -97,7 +99,7 @@ class _Reference:
         if kind == "array":
             return f"list of {self.type_text(node.get('items', {}))}"
         if kind == "object":
-            values = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})
+            values: Any = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})
             return f"map of name to {self.type_text(values)}" if isinstance(values, dict) and values else "map"
         return str(kind or "any")
 
@@ -113,12 +115,20 @@ class _Reference:
         if low is not None or high is not None:
             left = "" if low is None else (f"> {low}" if "exclusiveMinimum" in node else f">= {low}")
             right = "" if high is None else (f"< {high}" if "exclusiveMaximum" in node else f"<= {high}")
-            parts.append(f"{low}-{high}" if left.startswith(">=") and right.startswith("<=") else " and ".join(
-                p for p in (left, right) if p))
-        for short, long_, what in (("minLength", "maxLength", "characters"), ("minItems", "maxItems", "items"),
-                                   ("minProperties", "maxProperties", "keys")):
+            parts.append(
+                f"{low}-{high}"
+                if left.startswith(">=") and right.startswith("<=")
+                else " and ".join(p for p in (left, right) if p)
+            )
+        for short, long_, what in (
+            ("minLength", "maxLength", "characters"),
+            ("minItems", "maxItems", "items"),
+            ("minProperties", "maxProperties", "keys"),
+        ):
             if short in node or long_ in node:
-                parts.append(f"{node.get(short, 0)}-{node[long_]} {what}" if long_ in node else f"{node[short]} or more {what}")
+                parts.append(
+                    f"{node.get(short, 0)}-{node[long_]} {what}" if long_ in node else f"{node[short]} or more {what}"
+                )
         if "pattern" in node:
             parts.append(f"pattern `{node['pattern']}`")
         if "items" in node:
@@ -153,7 +163,13 @@ class _Reference:
         required = set(model.get("required", []))
         for key, node in model.get("properties", {}).items():
             description = str(node.get("description", "")).replace("\n", " ").replace("``", "`")
-            cells = [f"`{key}`", self.type_text(node), self.default(node, key in required), self.allowed(node), description]
+            cells = [
+                f"`{key}`",
+                self.type_text(node),
+                self.default(node, key in required),
+                self.allowed(node),
+                description,
+            ]
             rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
             nested += self.children(node, f"{path}.{key}" if path else key)
         self.sections.append("\n".join([f"## {title}{' ' + note if note else ''}", "", intro, "", *rows, ""]))

@@ -48,7 +48,8 @@ _CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
 def _recurrence(value: str) -> str:
     """A Unix cron expression as Auto Scaling takes it: five fields of numbers in range
     (or names for months and weekdays), ``*``, lists, ranges and steps."""
-    for text, (what, low, high, names) in zip(value.split(" "), _CRON_FIELDS):
+    # The field's pattern ensures five fields; zip stops at the shorter of the two anyway.
+    for text, (what, low, high, names) in zip(value.split(" "), _CRON_FIELDS, strict=False):
         for item in text.split(","):
             base, _, step = item.partition("/")
             if step and not (step.isdigit() and int(step) >= 1):

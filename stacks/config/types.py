@@ -93,7 +93,8 @@ CertificateArn = Annotated[
         pattern=r"^arn:aws[a-z-]*:(acm:[a-z0-9-]+:[0-9]{12}:certificate/|iam::[0-9]{12}:server-certificate/).+$"
     ),
     Field(
-        description="ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or IAM server certificate ARN"
+        description="ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) "
+        "or IAM server certificate ARN"
     ),
 ]
 SecretReference = Annotated[

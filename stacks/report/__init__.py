@@ -14,7 +14,8 @@ config, and computes per fleet (one per ``aws_autoscaling_group``):
 checks them against the config's optional ``resilience_objectives`` and draws a Mermaid
 diagram per stack. Pure Python: never imports cdktf or the AWS provider.
 
-Modules: ``terraform`` (reading the JSON), ``figures`` (the numbers and findings),
+Modules: ``terraform`` (reading the JSON), ``routing`` (target groups, listeners and
+rules), ``figures`` (the numbers and findings),
 ``objectives``, ``topology`` (Mermaid) and ``render`` (tables); the command line is
 ``stacks.cli.report``.
 """
@@ -23,7 +24,7 @@ from .figures import analyze_stack
 from .objectives import check_objectives
 from .topology import mermaid
 
-__all__ = ["analyze_stack", "check_objectives", "mermaid", "main"]
+__all__ = ["analyze_stack", "check_objectives", "main", "mermaid"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,21 +29,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .routing import listeners_and_routes, route_label, target_group_settings
 from .terraform import TerraformDoc, block, blocks, boolean, ceil_div, is_literal, number, ref_to, refs
 
 #: Seconds of notice EC2 gives before it reclaims a spot instance.
 SPOT_INTERRUPTION_NOTICE_SECONDS = 120
 
-#: AWS / hashicorp/aws defaults used when the JSON leaves a value out.
-TARGET_GROUP_DEFAULTS = {
-    "interval": 30,  # ELB API default for instance targets
-    "healthy_threshold": 3,  # hashicorp/aws provider default
-    "unhealthy_threshold": 3,  # hashicorp/aws provider default
-    "deregistration_delay": 300,  # ELB default
-    "slow_start": 0,  # ELB default (off)
-}
-#: ELB API default health check timeout by target group protocol.
-HEALTH_CHECK_TIMEOUT_DEFAULTS = {"HTTP": 6, "HTTPS": 10}
 #: hashicorp/aws default of aws_autoscaling_group.health_check_grace_period.
 DEFAULT_GRACE_PERIOD = 300
 #: EC2 Auto Scaling default lifecycle hook heartbeat timeout (one hour).
@@ -74,147 +65,6 @@ def on_demand_units(capacity: int, base: int, pct_above_base: int) -> int:
 
 def _finding(fid: str, message: str, **extra: Any) -> dict:
     return {"id": fid, "message": message, **extra}
-
-
-# --------------------------------------------------------------------------------------
-# Target groups, listeners and rules
-# --------------------------------------------------------------------------------------
-
-
-def target_group_settings(name: str, tg: dict, notes: list[str]) -> dict:
-    """Health check, drain and slow start settings of one ``aws_lb_target_group``,
-    with AWS defaults filled in (each default used is appended to ``notes``)."""
-    hc = block(tg.get("health_check"))
-    protocol = tg.get("protocol") if is_literal(tg.get("protocol")) else "HTTP"
-    out: dict[str, Any] = {
-        "protocol": protocol,
-        "port": number(tg.get("port")),
-        "health_check_path": hc.get("path") if is_literal(hc.get("path")) else None,
-        "health_check_enabled": boolean(hc.get("enabled")) is not False,
-    }
-    for key in ("interval", "healthy_threshold", "unhealthy_threshold"):
-        value = number(hc.get(key))
-        if value is None:
-            value = TARGET_GROUP_DEFAULTS[key]
-            notes.append(f"aws_lb_target_group.{name}: health_check.{key} not set; AWS default {value} assumed")
-        out[key] = value
-    timeout = number(hc.get("timeout"))
-    if timeout is None:
-        timeout = HEALTH_CHECK_TIMEOUT_DEFAULTS.get(str(protocol), 6)
-        notes.append(f"aws_lb_target_group.{name}: health_check.timeout not set; AWS default {timeout} s assumed")
-    out["timeout"] = timeout
-    for key in ("deregistration_delay", "slow_start"):
-        value = number(tg.get(key))
-        if value is None:
-            value = TARGET_GROUP_DEFAULTS[key]
-            if key in tg:
-                notes.append(f"aws_lb_target_group.{name}: {key} only known at plan time; AWS default {value} assumed")
-        out[key] = value
-    return out
-
-
-def _action_target_groups(action: dict) -> list[str]:
-    names = []
-    direct = ref_to(action.get("target_group_arn"), "aws_lb_target_group")
-    if direct:
-        names.append(direct)
-    for fwd in blocks(action.get("forward")):
-        for tg in blocks(fwd.get("target_group")):
-            name = ref_to(tg.get("arn"), "aws_lb_target_group")
-            if name:
-                names.append(name)
-    return sorted(set(names))
-
-
-def _describe_action(action: dict) -> str:
-    kind = action.get("type", "forward")
-    if kind == "redirect":
-        r = block(action.get("redirect"))
-        target = ":".join(str(x) for x in (r.get("protocol"), r.get("port")) if x)
-        return f"redirect to {target}" if target else "redirect"
-    if kind == "fixed-response":
-        r = block(action.get("fixed_response"))
-        return f"fixed response {r.get('status_code', '')}".strip()
-    return str(kind)
-
-
-def _describe_conditions(rule: dict) -> list[str]:
-    out = []
-    for cond in blocks(rule.get("condition")):
-        for key, label in (
-            ("path_pattern", "path"),
-            ("host_header", "host"),
-            ("http_request_method", "method"),
-            ("source_ip", "source"),
-        ):
-            for b in blocks(cond.get(key)):
-                out.append(f"{label} {', '.join(str(v) for v in b.get('values', []))}")
-        for b in blocks(cond.get("http_header")):
-            out.append(f"header {b.get('http_header_name')}: {', '.join(str(v) for v in b.get('values', []))}")
-        for b in blocks(cond.get("query_string")):
-            pairs = [f"{p.get('key', '')}={p.get('value', '')}" for p in blocks(b.get("value"))]
-            out.append(f"query {', '.join(pairs)}")
-    return out
-
-
-def listeners_and_routes(tf: TerraformDoc) -> tuple[dict[str, dict], list[dict]]:
-    """Listeners (by resource name) and every route from a listener to an action.
-
-    A route is ``{"listener", "kind": "default"|"rule", "rule", "priority",
-    "conditions", "action", "target_groups"}``, sorted by listener then priority.
-    """
-    listeners: dict[str, dict] = {}
-    routes: list[dict] = []
-    for name, lst in tf.resources("aws_lb_listener").items():
-        listeners[name] = {
-            "protocol": lst.get("protocol") or "HTTP",
-            "port": number(lst.get("port")),
-            "load_balancer": ref_to(lst.get("load_balancer_arn"), "aws_lb"),
-        }
-        for action in blocks(lst.get("default_action")):
-            routes.append(
-                {
-                    "listener": name,
-                    "kind": "default",
-                    "rule": None,
-                    "priority": None,
-                    "conditions": [],
-                    "action": _describe_action(action),
-                    "target_groups": _action_target_groups(action),
-                }
-            )
-    for name, rule in tf.resources("aws_lb_listener_rule").items():
-        listener = ref_to(rule.get("listener_arn"), "aws_lb_listener")
-        for action in blocks(rule.get("action")):
-            routes.append(
-                {
-                    "listener": listener,
-                    "kind": "rule",
-                    "rule": name,
-                    "priority": number(rule.get("priority")),
-                    "conditions": _describe_conditions(rule),
-                    "action": _describe_action(action),
-                    "target_groups": _action_target_groups(action),
-                }
-            )
-    routes.sort(key=lambda r: (str(r["listener"]), r["kind"] != "default", r["priority"] or 0, str(r["rule"])))
-    return listeners, routes
-
-
-def listener_label(listener: dict) -> str:
-    """``HTTPS :443`` for a listener dict from :func:`listeners_and_routes`."""
-    port = listener.get("port")
-    return f"{listener.get('protocol')} :{port}" if port is not None else str(listener.get("protocol"))
-
-
-def route_label(route: dict, listeners: dict[str, dict]) -> str:
-    """``HTTPS :443 default`` / ``HTTPS :443 rule 10 (path /v1/*)``."""
-    where = listener_label(listeners.get(route["listener"], {})) if route["listener"] in listeners else "listener"
-    if route["kind"] == "default":
-        return f"{where} default"
-    conds = "; ".join(route["conditions"])
-    prio = route["priority"]
-    return f"{where} rule {prio}" + (f" ({conds})" if conds else "")
 
 
 # --------------------------------------------------------------------------------------
@@ -364,7 +214,7 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
 
     # Target groups and routes ---------------------------------------------------------
     tg_names = _group_target_groups(tf, key, asg)
-    tgs = {n: target_group_settings(n, tf.resource("aws_lb_target_group", n), notes) for n in tg_names}
+    tgs = {n: target_group_settings(n, tf.resources("aws_lb_target_group")[n], notes) for n in tg_names}
     fleet_routes = [r for r in routes if set(r["target_groups"]) & set(tg_names)]
 
     # Hooks and warm pool ---------------------------------------------------------------
@@ -436,7 +286,7 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
         "target_groups": tg_names,
         "routes": [route_label(r, listeners) for r in fleet_routes],
         "availability_zones": [k for k, _ in slots],
-        "instances_per_availability_zone": dict(zip([k for k, _ in slots], per_az)),
+        "instances_per_availability_zone": dict(zip([k for k, _ in slots], per_az, strict=True)),
         "min_size": min_size,
         "desired_capacity": desired,
         "max_size": max_size,
@@ -504,7 +354,11 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
     # Warnings -------------------------------------------------------------------------
     warn = []
     if not tgs:
-        warn.append(_finding("no-target-group", f"{where}: not attached to a target group: no load balancer health checks or traffic"))
+        warn.append(
+            _finding(
+                "no-target-group", f"{where}: not attached to a target group: no load balancer health checks or traffic"
+            )
+        )
     elif not fleet_routes:
         warn.append(_finding("not-routed", f"{where}: no listener or rule forwards to its target group"))
     if tgs and fleet["health_check_type"] != "ELB":
@@ -534,7 +388,12 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
             )
         )
     if desired and spot_desired == desired:
-        warn.append(_finding("no-on-demand-capacity", f"{where}: all {desired} units are spot: one reclaim wave can remove the whole fleet"))
+        warn.append(
+            _finding(
+                "no-on-demand-capacity",
+                f"{where}: all {desired} units are spot: one reclaim wave can remove the whole fleet",
+            )
+        )
     if load_source == "none":
         warn.append(
             _finding(
@@ -585,8 +444,8 @@ def nat_egress(tf: TerraformDoc) -> tuple[dict[str, str], dict[str, set[str]]]:
         table = ref_to(route.get("route_table_id"), "aws_route_table")
         if nat and table:
             table_nats.setdefault(table, set()).add(nat)
-    for tname, table in tf.resources("aws_route_table").items():
-        for r in blocks(table.get("route")):
+    for tname, route_table in tf.resources("aws_route_table").items():
+        for r in blocks(route_table.get("route")):
             nat = ref_to(r.get("nat_gateway_id"), "aws_nat_gateway")
             if nat:
                 table_nats.setdefault(tname, set()).add(nat)
@@ -661,7 +520,9 @@ def combine_groups(where: str, members: list[dict]) -> dict:
     out["spot_share_percent_at_max_size"] = percent(spot_m, out["max_size"])
     spot_members = [m for m in members if m["spot_pools"]]
     spot_types = list(dict.fromkeys(t for m in spot_members for t in m["instance_types"]))
-    out["spot_pools"] = len({(t, az) for m in spot_members for t in m["instance_types"] for az in m["availability_zones"]})
+    out["spot_pools"] = len(
+        {(t, az) for m in spot_members for t in m["instance_types"] for az in m["availability_zones"]}
+    )
     out["instance_types"] = list(dict.fromkeys(t for m in members for t in m["instance_types"]))
     warm_values = [m["time_to_serve_new_instance_seconds"]["warm_pool"] for m in members]
     warm_values = [v for v in warm_values if v is not None]
@@ -673,7 +534,12 @@ def combine_groups(where: str, members: list[dict]) -> dict:
 
     spof = [f for m in members for f in m["single_points_of_failure"] if f["id"] not in _PER_GROUP_FINDINGS]
     if len(per_az) < 2:
-        spof.append(_finding("single-az", f"{where}: every instance is in one Availability Zone; losing it takes the whole fleet down"))
+        spof.append(
+            _finding(
+                "single-az",
+                f"{where}: every instance is in one Availability Zone; losing it takes the whole fleet down",
+            )
+        )
     if out["min_size"] < 2 or desired < 2:
         spof.append(
             _finding(
@@ -693,7 +559,12 @@ def combine_groups(where: str, members: list[dict]) -> dict:
     out["single_points_of_failure"] = spof
     warn = [w for m in members for w in m["warnings"] if w["id"] != "no-on-demand-capacity"]
     if desired and spot_d == desired:
-        warn.append(_finding("no-on-demand-capacity", f"{where}: all {desired} units are spot: one reclaim wave can remove the whole fleet"))
+        warn.append(
+            _finding(
+                "no-on-demand-capacity",
+                f"{where}: all {desired} units are spot: one reclaim wave can remove the whole fleet",
+            )
+        )
     out["warnings"] = list({(w["id"], w["message"]): w for w in warn}.values())
     return out
 

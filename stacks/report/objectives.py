@@ -8,7 +8,8 @@ findings of the whole stack.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 #: objective key -> (figure name shown, "max" or "min", getter on a fleet dict, unit)
 FLEET_OBJECTIVES: dict[str, tuple[str, str, Callable[[dict], Any], str]] = {
@@ -67,11 +68,11 @@ def check_objectives(report: dict, objectives: Any) -> list[dict]:
                 continue
             actual = get(fleet)
             met = actual is not None and (actual <= limit if kind == "max" else actual >= limit)
-            op = "<=" if kind == "max" else ">="
+            bound = f"{key} {'<=' if kind == 'max' else '>='} {_fmt(limit, unit)}"
             if actual is None:
-                message = f"fleet {fname}: {figure} cannot be computed (no target group), objective {key} {op} {_fmt(limit, unit)}"
+                message = f"fleet {fname}: {figure} cannot be computed (no target group), objective {bound}"
             else:
-                message = f"fleet {fname}: {figure} {_fmt(actual, unit)} {'meets' if met else 'misses'} {key} {op} {_fmt(limit, unit)}"
+                message = f"fleet {fname}: {figure} {_fmt(actual, unit)} {'meets' if met else 'misses'} {bound}"
             results.append(
                 {"objective": key, "fleet": fname, "limit": limit, "actual": actual, "met": met, "message": message}
             )

@@ -41,7 +41,7 @@ def text_table(rows: list[list[str]]) -> list[str]:
     """Left-aligned columns separated by two spaces (header first)."""
     table = [list(COLUMNS), *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
 
 
 def _findings(stack: dict) -> list[dict]:

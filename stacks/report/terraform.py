@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 #: ``${data.aws_subnet.x.id}`` / ``${aws_lb_target_group.chat.arn}``: mode, type, name, attribute.
 _REF = re.compile(r"\$\{(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)(?:\.([A-Za-z0-9_]+))?")
@@ -97,7 +98,7 @@ def boolean(value: Any) -> bool | None:
 
 def ceil_div(a: float, b: float) -> int:
     """Ceiling of a / b for non-negative numbers (b > 0)."""
-    return int(math.ceil(a / b - 1e-9))
+    return math.ceil(a / b - 1e-9)
 
 
 class TerraformDoc:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
-from .figures import listener_label, listeners_and_routes, nat_egress
-from .terraform import TerraformDoc, block, blocks, boolean, is_literal, ref_to
+from .figures import nat_egress
+from .routing import listener_label, listeners_and_routes
+from .terraform import TerraformDoc, block, boolean, is_literal
 
 _ESCAPES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "`": "#96;"}
 
@@ -67,7 +68,9 @@ def mermaid(doc: dict, report: dict) -> str:
         internal = boolean(lb.get("internal")) is True
         kind = {"network": "NLB", "gateway": "GWLB"}.get(str(lb.get("load_balancer_type")), "ALB")
         shown = lb.get("name") if is_literal(lb.get("name")) else name
-        protected = "deletion protection on" if boolean(lb.get("enable_deletion_protection")) else "deletion protection off"
+        protected = (
+            "deletion protection on" if boolean(lb.get("enable_deletion_protection")) else "deletion protection off"
+        )
         text = label(f"{kind} {shown}", "internal" if internal else "internet-facing", protected)
         lines.append(f"  {ids('lb', name)}{{{{{text}}}}}")
         edges.append(f"  clients --> {ids('lb', name)}")
@@ -80,9 +83,7 @@ def mermaid(doc: dict, report: dict) -> str:
     tgs = tf.resources("aws_lb_target_group")
     for name, tg in tgs.items():
         hc = block(tg.get("health_check"))
-        shown = next(
-            (str(tg[k]) for k in ("name", "name_prefix") if is_literal(tg.get(k)) and tg.get(k)), name
-        )
+        shown = next((str(tg[k]) for k in ("name", "name_prefix") if is_literal(tg.get(k)) and tg.get(k)), name)
         tag = (tg.get("tags") or {}).get("fleet") if isinstance(tg.get("tags"), dict) else None
         port = tg.get("port")
         protocol = tg.get("protocol", "HTTP")
@@ -117,9 +118,7 @@ def mermaid(doc: dict, report: dict) -> str:
                 (
                     n
                     for n, other in listeners.items()
-                    if n != route["listener"]
-                    and other["load_balancer"] == lb
-                    and str(other["port"]) in route["action"]
+                    if n != route["listener"] and other["load_balancer"] == lb and str(other["port"]) in route["action"]
                 ),
                 None,
             )

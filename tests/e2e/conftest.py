@@ -9,9 +9,7 @@ from emulator import STEP_TIMES, MotoServer
 
 
 def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "e2e: plans/applies the example stacks against a local AWS emulator (minutes)"
-    )
+    config.addinivalue_line("markers", "e2e: plans/applies the example stacks against a local AWS emulator (minutes)")
 
 
 @pytest.fixture(scope="session")

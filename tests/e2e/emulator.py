@@ -34,7 +34,21 @@ STEP_TIMES: list[list] = []
 #: ELBv2, Auto Scaling, IAM, SSM, STS, CloudWatch Logs) plus the ones the topology is
 #: expected to grow into (alarms, notifications, certificates, keys, an S3 backend).
 #: A service missing here would go to real AWS with dummy keys and fail loudly.
-SERVICES = ("acm", "autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "kms", "logs", "s3", "sns", "ssm", "sts", "wafv2")
+SERVICES = (
+    "acm",
+    "autoscaling",
+    "cloudwatch",
+    "ec2",
+    "elbv2",
+    "iam",
+    "kms",
+    "logs",
+    "s3",
+    "sns",
+    "ssm",
+    "sts",
+    "wafv2",
+)
 
 DUMMY_KEYS = {"access_key": "testing", "secret_key": "testing"}
 
@@ -61,7 +75,7 @@ class MotoServer:
         self.timeout = timeout
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         env = dict(os.environ)
         # AWS managed policies (AmazonSSMManagedInstanceCore, which every fleet role
         # gets) exist in every real account; moto ships them but loads them only on
@@ -83,10 +97,10 @@ class MotoServer:
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):
                     return self
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"moto server did not answer in {self.timeout} s:\n{self.log()}")
+                    raise RuntimeError(f"moto server did not answer in {self.timeout} s:\n{self.log()}") from exc
                 time.sleep(0.2)
 
     def status(self) -> str:
@@ -196,7 +210,12 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         if "instance_refresh" in asg:
             body["dynamic"] = {"instance_refresh": {"for_each": [], "content": {"strategy": "Rolling"}}}
     for name in stack.get("resource", {}).get("aws_autoscaling_policy", {}):
-        ignore("aws_autoscaling_policy", name, "enabled", *(["predictive_scaling_configuration"] if ignore_predictive_scaling else []))
+        ignore(
+            "aws_autoscaling_policy",
+            name,
+            "enabled",
+            *(["predictive_scaling_configuration"] if ignore_predictive_scaling else []),
+        )
     for name in stack.get("resource", {}).get("aws_launch_template", {}):
         ignore("aws_launch_template", name, "tag_specifications")
     for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
@@ -209,7 +228,7 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
         "s3_use_path_style": True,
-        "endpoints": [{service: endpoint for service in SERVICES}],
+        "endpoints": [dict.fromkeys(SERVICES, endpoint)],
     }
     out = {"provider": {"aws": provider}, "resource": resources}
     backend = stack.get("terraform", {})

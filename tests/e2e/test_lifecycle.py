@@ -46,12 +46,19 @@ from pathlib import Path
 import pytest
 import yaml
 from botocore.exceptions import ClientError
-from emulator import STEP_TIMES, Aws, MotoServer, known_amis, mixed_policy_dropped, seed_existing_network, write_override
+from emulator import (
+    STEP_TIMES,
+    Aws,
+    MotoServer,
+    known_amis,
+    mixed_policy_dropped,
+    seed_existing_network,
+    write_override,
+)
 from helpers import EXAMPLES, copy_project, run_main, terraform, terraform_env
 
 from stacks.config import EnvironmentConfig, load_config
 from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK
-from stacks.scaling import has_policies
 
 pytestmark = pytest.mark.e2e
 
@@ -135,7 +142,9 @@ class Lifecycle:
         # The product's output never carries emulator settings.
         assert "127.0.0.1" not in text
         for provider in self.stack["provider"]["aws"]:
-            emulator_keys = [k for k in provider if k.startswith("skip_") or k in ("endpoints", "access_key", "secret_key")]
+            emulator_keys = [
+                k for k in provider if k.startswith("skip_") or k in ("endpoints", "access_key", "secret_key")
+            ]
             assert emulator_keys == [], emulator_keys
         write_override(self.stack_dir, self.server.endpoint)
 
@@ -223,7 +232,6 @@ class Lifecycle:
         with self.step("7 destroy"):
             self.destroy()
 
-
     def prepare(self) -> None:
         """For configs with existing network IDs: create the VPC and subnets (distinct
         AZs), the ACM certificate and the AMI parameter in the emulator, and point the
@@ -247,9 +255,7 @@ class Lifecycle:
         azs = [z["ZoneName"] for z in self.aws.ec2.describe_availability_zones()["AvailabilityZones"]][:n]
         self.existing = seed_existing_network(self.aws, azs)
         self.amis = known_amis(self.aws)
-        self.aws.ssm.put_parameter(
-            Name=PROD_AMI_PARAMETER, Value=self.amis[0], Type="String", DataType="aws:ec2:image"
-        )
+        self.aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=self.amis[0], Type="String", DataType="aws:ec2:image")
         cert = None
         if self.cfg.load_balancer.certificate_arn:
             cert = self.aws.acm.request_certificate(DomainName=f"{self.name}.example.com")["CertificateArn"]
@@ -286,14 +292,22 @@ class Lifecycle:
         if cfg.network.create_vpc is None:
             assert lb["VpcId"] == cfg.network.vpc_id
             assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == set(cfg.network.public_subnet_ids)
-        attrs = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]}
+        attrs = {
+            a["Key"]: a["Value"]
+            for a in elb.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
+        }
         assert attrs["idle_timeout.timeout_seconds"] == str(cfg.effective_idle_timeout)
         assert attrs["deletion_protection.enabled"] == str(cfg.deletion_protection).lower()
-        assert attrs["routing.http.drop_invalid_header_fields.enabled"] == str(cfg.load_balancer.drop_invalid_header_fields).lower()
+        assert (
+            attrs["routing.http.drop_invalid_header_fields.enabled"]
+            == str(cfg.load_balancer.drop_invalid_header_fields).lower()
+        )
         assert attrs["routing.http2.enabled"] == str(cfg.load_balancer.enable_http2).lower()
 
         # Listeners
-        listeners = {ls["Port"]: ls for ls in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
+        listeners = {
+            ls["Port"]: ls for ls in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        }
         default_tg = out[f"{cfg.default_fleet}_target_group_arn"]
         if cfg.load_balancer.certificate_arn:
             assert sorted(listeners) == [80, 443]
@@ -512,7 +526,9 @@ class Lifecycle:
             tg["HealthyThresholdCount"],
             tg["UnhealthyThresholdCount"],
         ) == (hc.interval, hc.timeout, hc.healthy_threshold, hc.unhealthy_threshold)
-        attrs = {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(TargetGroupArn=tg_arn)["Attributes"]}
+        attrs = {
+            a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(TargetGroupArn=tg_arn)["Attributes"]
+        }
         assert attrs["deregistration_delay.timeout_seconds"] == str(fleet.effective_deregistration_delay)
         assert attrs["slow_start.duration_seconds"] == str(fleet.effective_slow_start)
         assert attrs["load_balancing.algorithm.type"] == t.load_balancing_algorithm_type
@@ -558,7 +574,11 @@ class Lifecycle:
         expected = {}
         if s.request_count_per_target is not None:
             label = f"{alb_arn.split(':loadbalancer/')[1]}/{tg_arn.split(':')[-1]}"
-            expected[f"{prefix}-request-count-per-target"] = ("ALBRequestCountPerTarget", label, s.request_count_per_target)
+            expected[f"{prefix}-request-count-per-target"] = (
+                "ALBRequestCountPerTarget",
+                label,
+                s.request_count_per_target,
+            )
         if s.cpu_utilization is not None:
             expected[f"{prefix}-cpu-utilization"] = ("ASGAverageCPUUtilization", None, s.cpu_utilization)
         custom = None
@@ -618,12 +638,16 @@ class Lifecycle:
         [forward] = elb.describe_listeners(ListenerArns=[self.serving_listener_arn])["Listeners"][0]["DefaultActions"]
         assert forward_target(forward) == new_tg
         group_name = out[f"{fleet_name}_autoscaling_group_name"]
-        [group] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"]
+        [group] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])[
+            "AutoScalingGroups"
+        ]
         assert group["TargetGroupARNs"] == [new_tg]
         self.check_registered(new_tg, [i["InstanceId"] for i in group["Instances"]], new_port)
         spot_name = out.get(f"{fleet_name}_spot_autoscaling_group_name")
         if spot_name:
-            [spot] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[spot_name])["AutoScalingGroups"]
+            [spot] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[spot_name])[
+                "AutoScalingGroups"
+            ]
             assert spot["TargetGroupARNs"] == [new_tg]
         fleet = self.cfg.fleets[fleet_name]
         self.check_target_group(fleet, new_tg, tg["VpcId"])
@@ -672,7 +696,9 @@ class Lifecycle:
         asg, ec2 = self.aws.autoscaling, self.aws.ec2
         before = {}
         for fleet_name in self.cfg.fleets:
-            [g] = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[self.deployed[f"{fleet_name}_autoscaling_group_name"]])["AutoScalingGroups"]
+            [g] = asg.describe_auto_scaling_groups(
+                AutoScalingGroupNames=[self.deployed[f"{fleet_name}_autoscaling_group_name"]]
+            )["AutoScalingGroups"]
             # Read the template from EC2, not from the group: moto gap, named: an
             # UpdateAutoScalingGroup call without MixedInstancesPolicy (step 4's) makes
             # moto drop the group's policy (AWS keeps it); this step's update sends it
@@ -687,13 +713,15 @@ class Lifecycle:
         if self.cfg.network.create_vpc is None:
             # A new image is published to the parameter the config names (the way AWS
             # releases new Deep Learning AMIs): no config change, the plan reads it.
-            new_amis = {name: self.amis[1] for name in self.cfg.fleets}
-            self.aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=self.amis[1], Type="String", DataType="aws:ec2:image", Overwrite=True)
+            new_amis = dict.fromkeys(self.cfg.fleets, self.amis[1])
+            self.aws.ssm.put_parameter(
+                Name=PROD_AMI_PARAMETER, Value=self.amis[1], Type="String", DataType="aws:ec2:image", Overwrite=True
+            )
         else:
             # The config pins another AMI.
             current = {name: self.expected_ami(f) for name, f in self.cfg.fleets.items()}
-            other = [a for a in known_amis(self.aws, 3) if a not in current.values()][0]
-            new_amis = {name: other for name in self.cfg.fleets}
+            other = next(a for a in known_amis(self.aws, 3) if a not in current.values())
+            new_amis = dict.fromkeys(self.cfg.fleets, other)
 
             def pin(data):
                 for name in data["fleets"]:
@@ -711,24 +739,30 @@ class Lifecycle:
             # the template version (see emulator.override): no update is planned there.
             if not mixed_policy_dropped(asg)
         ]
-        expected = {a: "update" for a in self.addresses("aws_launch_template") + groups}
-        assert changes == expected, f"an AMI change must update only the launch template and the group in place: {changes}"
+        expected = dict.fromkeys(self.addresses("aws_launch_template") + groups, "update")
+        assert changes == expected, (
+            f"an AMI change must update only the launch template and the group in place: {changes}"
+        )
         for fleet_name in self.cfg.fleets:
             arn, lt_id, version = before[fleet_name]
-            [g] = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[self.deployed[f"{fleet_name}_autoscaling_group_name"]])["AutoScalingGroups"]
+            [g] = asg.describe_auto_scaling_groups(
+                AutoScalingGroupNames=[self.deployed[f"{fleet_name}_autoscaling_group_name"]]
+            )["AutoScalingGroups"]
             assert g["AutoScalingGroupARN"] == arn, "the group was replaced"
             if self.cfg.fleets[fleet_name].autoscaling_group.mixed_instances_policy is not None:
                 assert "MixedInstancesPolicy" in g and "LaunchTemplate" not in g
             spec = self.launch_template_spec(g)
             assert spec["LaunchTemplateId"] == lt_id
             assert int(spec["Version"]) == version + 1
-            [v] = ec2.describe_launch_template_versions(LaunchTemplateId=lt_id, Versions=[spec["Version"]])["LaunchTemplateVersions"]
+            [v] = ec2.describe_launch_template_versions(LaunchTemplateId=lt_id, Versions=[spec["Version"]])[
+                "LaunchTemplateVersions"
+            ]
             assert v["LaunchTemplateData"]["ImageId"] == new_amis[fleet_name]
             assert v["DefaultVersion"] is True
 
     # Step 6 -------------------------------------------------------------------------
     def change_desired_capacity(self) -> None:
-        assert all(has_policies(f) for f in self.cfg.fleets.values()), "examples scale with a policy"
+        assert all(f.scaling.has_target_tracking for f in self.cfg.fleets.values()), "examples scale with a policy"
         old = {n: f.autoscaling_group.effective_desired_capacity for n, f in self.cfg.fleets.items()}
 
         def bump(data):
@@ -743,7 +777,9 @@ class Lifecycle:
         code, changes = self.plan()
         assert code == 0, f"desired_capacity is owned by the scaling policy: {changes}\n{self.human_plan()}"
         for fleet_name in self.cfg.fleets:
-            [g] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[self.deployed[f"{fleet_name}_autoscaling_group_name"]])["AutoScalingGroups"]
+            [g] = self.aws.autoscaling.describe_auto_scaling_groups(
+                AutoScalingGroupNames=[self.deployed[f"{fleet_name}_autoscaling_group_name"]]
+            )["AutoScalingGroups"]
             assert g["DesiredCapacity"] == old[fleet_name]
 
     # Step 7 -------------------------------------------------------------------------

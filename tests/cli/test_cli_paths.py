@@ -60,7 +60,7 @@ def test_synth_is_byte_identical_across_folders(synth_dir, tmp_path):
     assert "version" in calls.read_text().split(), "the shimmed Terraform was asked for its version"
     assert read_tree(other / "cdktf.out") == read_tree(synth_dir)
 
-    for args in (["-m", "stacks.atlantis"], ["-m", "stacks.tfc", "--synthesized", "cdktf.out"]):
+    for args in (["-m", "stacks.cli.atlantis"], ["-m", "stacks.cli.tfc", "--synthesized", "cdktf.out"]):
         result = subprocess.run(
             [sys.executable, *args], cwd=other, env=env(**other_env), capture_output=True, text=True, timeout=600
         )
@@ -73,8 +73,9 @@ def test_normal_provider_import_gives_identical_json(synth_dir, tmp_path):
     """The fast import layer (stacks/aws.py) must not change a byte of output."""
     out = tmp_path / "full.out"
     stats = tmp_path / "lazy-index.txt"
-    result = run_main("--outdir", str(out), extra_env={"AI_FLEET_PROVIDER_IMPORT": "full",
-                                                       "AI_FLEET_LAZY_INDEX_STATS": str(stats)})
+    result = run_main(
+        "--outdir", str(out), extra_env={"AI_FLEET_PROVIDER_IMPORT": "full", "AI_FLEET_LAZY_INDEX_STATS": str(stats)}
+    )
     assert result.returncode == 0, result.stderr
     assert not stats.exists()  # normal import on the Node side too: the eager index
     assert read_tree(out) == read_tree(synth_dir)

@@ -31,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, os.getcwd())
 mode, outdir, marker = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 import cdktf
-from stacks import fleet_stack, synth
+from stacks import fleet_stack, synthesis
+from stacks.cli import synth
 
 if mode == "construct":
     # The second stack (prod) fails while its WAF construct is being built.
@@ -53,10 +54,10 @@ elif mode == "kill-before-swap":
     def wait_forever(staging, out):
         marker.write_text(str(staging))
         time.sleep(600)
-    synth._swap = wait_forever
+    synthesis._swap = wait_forever
 elif mode == "crash-mid-swap":
     # Non-Linux fallback: the earlier output was moved aside, then the process dies.
-    synth._exchange = lambda a, b: False
+    synthesis._exchange = lambda a, b: False
     real_rename = Path.rename
     def rename(self, target):
         if Path(target) == Path(outdir):
@@ -89,8 +90,11 @@ class Driven:
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            tree = subprocess.run(["ps", "-o", "pid,ppid,stat,wchan:20,args", "--ppid", str(self.pid), "-p", str(self.pid)],
-                                  capture_output=True, text=True).stdout
+            tree = subprocess.run(
+                ["ps", "-o", "pid,ppid,stat,wchan:20,args", "--ppid", str(self.pid), "-p", str(self.pid)],
+                capture_output=True,
+                text=True,
+            ).stdout
             self.popen.kill()
             raise AssertionError(
                 f"driver still running after {timeout} s\n{tree}\nstderr:\n{self._err.read_text()[-3000:]}"
@@ -140,7 +144,7 @@ def test_exception_during_synthesis_keeps_earlier_output(mode, earlier, tmp_path
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 1, stdout + stderr
     assert "injected" in stderr  # the traceback shows what failed ...
-    assert f"error: synthesis failed after the configs were validated" in stderr
+    assert "error: synthesis failed after the configs were validated" in stderr
     assert f"{earlier} is unchanged" in stderr.splitlines()[-1]  # ... and says so last
     assert read_tree(earlier) == before
     assert leftovers(earlier) == [], "the staging folder is removed"
@@ -161,7 +165,7 @@ def test_killed_before_swap_keeps_earlier_output(earlier, tmp_path):
 
 def test_ctrl_c_before_swap_keeps_earlier_output_and_cleans_up(earlier, tmp_path):
     before = read_tree(earlier)
-    proc, marker = drive_until_swap(earlier, tmp_path)
+    proc, _ = drive_until_swap(earlier, tmp_path)
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=300)  # generous: CI machines may be loaded
     assert proc.returncode == 130, stderr
@@ -205,9 +209,12 @@ def test_outdir_holding_other_things_is_refused(kind, tmp_path):
     result = run_main("--config", "config/dev.yaml", "--outdir", str(out))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    [line] = [l for l in result.stderr.splitlines() if l.startswith("error: ")]
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("error: ")]
     if kind == "file":
-        assert line == f"error: {out} exists and is not a folder of synthesis output; choose another --outdir. Nothing was synthesized."
+        assert (
+            line == f"error: {out} exists and is not a folder of synthesis output; choose another --outdir. "
+            "Nothing was synthesized."
+        )
         assert out.read_text() == "keep me\n"
     else:
         assert line.startswith(f"error: {out} holds entries synthesis did not write (")

@@ -12,8 +12,9 @@ import pytest
 import yaml
 from helpers import EXAMPLES, ROOT
 
-from stacks.config import ConfigError, PRESETS, load_config, parse_config
-from stacks.schema import render
+from stacks.cli.schema import generated
+from stacks.config import PRESETS, ConfigError, load_config, parse_config
+from stacks.config.reference import undocumented_keys
 
 
 def dev() -> dict:
@@ -125,12 +126,28 @@ def test_multi_fleet_routing_rules():
     assert any("same path_patterns and host_headers" in m for m in msgs)
 
 
-def test_schema_file_is_current():
-    """config/schema.json must match the model: run `make schema` after changing it."""
-    assert (ROOT / "config" / "schema.json").read_text() == render()
-    schema = json.loads(render())
+def test_generated_documents_are_current():
+    """config/schema.json and docs/configuration.md must match the model: run `make
+    schema` after changing it."""
+    for name, text in generated().items():
+        assert (ROOT / name).read_text() == text, f"{name} is stale: run `make schema`"
+    schema = json.loads(generated()["config/schema.json"])
     assert "fleets" in schema["required"]
     assert schema["additionalProperties"] is False
+
+
+def test_every_key_is_described_once_in_the_model():
+    """docs/configuration.md describes every key from the model's descriptions."""
+    assert undocumented_keys() == []
+    reference = generated()["docs/configuration.md"]
+    for key in (
+        "`fleets.<name>.target_group.health_check`",
+        "`backend` with `type: s3`",
+        "`load_balancer.waf.managed_rule_groups[]`",
+        "`fleets.<name>.scaling.scheduled_actions.<name>`",
+    ):
+        assert f"## {key}" in reference, key
+    assert "| `deregistration_delay` | integer or null | `null` | 0-3600 |" in reference
 
 
 def test_yaml_merge_keys_work_and_explicit_keys_still_must_be_unique(tmp_path):

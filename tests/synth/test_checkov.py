@@ -98,13 +98,13 @@ def test_skip_lists_have_reasons_and_stay_in_sync():
     for path in (PRODUCTION, NON_PRODUCTION):
         ids = skips(path)
         assert len(ids) == len(set(ids)), f"{path.name} lists a check twice"
-        lines = [l for l in path.read_text().splitlines() if l.startswith("  - CKV")]
+        lines = [x for x in path.read_text().splitlines() if x.startswith("  - CKV")]
         assert len(lines) == len(ids)
         for line in lines:
             assert SKIP_LINE.match(line), f"{path.name}: one skip per line with '# <reason>': {line!r}"
         assert yaml.safe_load(path.read_text())["framework"] == ["terraform_json"]
-    prod_lines = [l for l in PRODUCTION.read_text().splitlines() if l.startswith("  - CKV")]
-    nonprod_lines = [l for l in NON_PRODUCTION.read_text().splitlines() if l.startswith("  - CKV")]
+    prod_lines = [x for x in PRODUCTION.read_text().splitlines() if x.startswith("  - CKV")]
+    nonprod_lines = [x for x in NON_PRODUCTION.read_text().splitlines() if x.startswith("  - CKV")]
     assert nonprod_lines[: len(prod_lines)] == prod_lines, "non-production repeats the production skips first"
 
 

@@ -162,7 +162,11 @@ def test_prod_asg_mixed_instances(stacks):
     spec = mip["launch_template"]["launch_template_specification"]
     assert spec["version"].endswith(".latest_version}")
     assert [o["instance_type"] for o in mip["launch_template"]["override"]] == [
-        "g5.2xlarge", "g6.2xlarge", "g6e.2xlarge", "g5.4xlarge"]
+        "g5.2xlarge",
+        "g6.2xlarge",
+        "g6e.2xlarge",
+        "g5.4xlarge",
+    ]
     dist = mip["instances_distribution"]
     assert dist["spot_allocation_strategy"] == "price-capacity-optimized"
     assert dist["on_demand_base_capacity"] == 2
@@ -218,8 +222,14 @@ def test_backend_and_outputs(stacks, name):
     # The backend block of each example is asserted in tests/test_backends.py.
     assert list(s["terraform"]["backend"]) == [{"dev": "local", "prod": "s3"}[name]]
     assert s["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
-    for out in ("alb_dns_name", "alb_arn", "chat_target_group_arn", "chat_autoscaling_group_name",
-                "alb_security_group_id", "chat_instance_security_group_id"):
+    for out in (
+        "alb_dns_name",
+        "alb_arn",
+        "chat_target_group_arn",
+        "chat_autoscaling_group_name",
+        "alb_security_group_id",
+        "chat_instance_security_group_id",
+    ):
         assert out in s["output"], out
 
 

@@ -8,13 +8,12 @@ import sys
 import textwrap
 
 import yaml
-
 from helpers import EXAMPLES, ROOT, env
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import bench  # noqa: E402
-from proctree import measure  # noqa: E402
+import bench
+from proctree import measure
 
 
 def test_generated_environments_are_valid_and_distinct(tmp_path):
@@ -29,8 +28,14 @@ def test_generated_environments_are_valid_and_distinct(tmp_path):
     workspaces = [d["backend"]["workspaces"]["name"] for d in docs if d["backend"].get("type") == "cloud"]
     assert len(workspaces) == 2 and len(set(workspaces)) == 2, workspaces
     # main.py of the repository, run in the generated folder: validates ./config/*.yaml.
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--check"], cwd=tmp_path,
-                            env=env(), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--check"],
+        cwd=tmp_path,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert f"{2 * len(EXAMPLES)} environment config(s) valid" in result.stdout
 
@@ -53,8 +58,9 @@ def test_sampler_counts_memory_of_grandchildren():
 
 
 def _sample(wall: float, mib: float) -> bench.Sample:
-    return bench.Sample(wall_s=wall, cpu_s=wall, peak_tree_mib=mib, hwm_sum_mib=mib, processes=3,
-                        returncode=0, stdout="", stderr="")
+    return bench.Sample(
+        wall_s=wall, cpu_s=wall, peak_tree_mib=mib, hwm_sum_mib=mib, processes=3, returncode=0, stdout="", stderr=""
+    )
 
 
 def test_report_ratios_and_marginal_cost_from_given_samples(tmp_path):
@@ -72,13 +78,16 @@ def test_report_ratios_and_marginal_cost_from_given_samples(tmp_path):
     assert "| examples | 4.00 (3.00–5.00) | 300 (280–320) | 4.00 | 0.20x | 0.30x |" in text
     assert "**0.100 s wall**" in text and "**2.0 MiB**" in text
     assert "| ≤ 0.2 s per extra environment | 0.100 s | met |" in text
-    assert ("| 30 environments in one process | 5.0 s, 310 MiB, one `python main.py` (3 processes with its jsii "
-            "runtime and `terraform version`) | met |") in text
+    assert (
+        "| 30 environments in one process | 5.0 s, 310 MiB, one `python main.py` (3 processes with its jsii "
+        "runtime and `terraform version`) | met |"
+    ) in text
     # run_case stops the benchmark before a report when a run writes too few stacks; the
     # report checks the recorded counts all the same.
     cases[-1].stacks_written = [30, 29, 30]
     assert "`terraform version`) | **not met** |" in bench.report(
-        cases, 3, 1, ("0.10/0.10/0.10", "0.50/0.20/0.10"), 1.2, 60)
+        cases, 3, 1, ("0.10/0.10/0.10", "0.50/0.20/0.10"), 1.2, 60
+    )
     assert "machine was busy" not in text
     assert "machine was busy" in bench.report(cases, 3, 1, ("1.50/1/1", "1/1/1"), 1.2, 60)
 

@@ -114,7 +114,7 @@ def moto(tmp_path_factory):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("moto server did not start") from None
                 time.sleep(0.2)
-        kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+        kw = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "test", "aws_secret_access_key": "test"}
         s3 = boto3.client("s3", **kw)
         s3.create_bucket(Bucket="ai-fleet-rt-state")
         s3.put_bucket_versioning(Bucket="ai-fleet-rt-state", VersioningConfiguration={"Status": "Enabled"})
@@ -125,7 +125,11 @@ def moto(tmp_path_factory):
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),
@@ -174,7 +178,7 @@ VARIANTS = {
 def variants(moto, tmp_path_factory):
     """Synthesize the variants and the round-trip stack in one process; return the
     parsed stacks by name."""
-    url, key_arn, _ = moto
+    _, key_arn, _ = moto
     root = tmp_path_factory.mktemp("variants")
     (root / "user_data").mkdir()
     shutil.copy2(ROOT / "user_data" / "vllm.sh", root / "user_data" / "vllm.sh")
@@ -357,8 +361,12 @@ def test_s3_backend_round_trips_state_through_moto(variants, moto, tmp_path):
     # use_lockfile really locks: with another run's lock file present, a state change is refused.
     s3.put_object(Bucket=bucket, Key=f"{key}.tflock", Body=b'{"ID":"other-run","Who":"ci@elsewhere"}')
     try:
-        result = terraform(["state", "rm", "-lock-timeout=0s", "-no-color", "aws_cloudwatch_log_group.marker"], second, tf_env)
-        assert result.returncode != 0 and "Error acquiring the state lock" in result.stderr, result.stdout + result.stderr
+        result = terraform(
+            ["state", "rm", "-lock-timeout=0s", "-no-color", "aws_cloudwatch_log_group.marker"], second, tf_env
+        )
+        assert result.returncode != 0 and "Error acquiring the state lock" in result.stderr, (
+            result.stdout + result.stderr
+        )
     finally:
         s3.delete_object(Bucket=bucket, Key=f"{key}.tflock")
     result = terraform(["state", "list", "-no-color"], second, tf_env)
@@ -370,39 +378,121 @@ def test_s3_backend_round_trips_state_through_moto(variants, moto, tmp_path):
 # --------------------------------------------------------------------------------------
 
 BAD_BACKENDS = [
-    ("unknown-type", {"type": "gcs", "bucket": "x"}, "backend", "'gcs' is not allowed: backend type must be one of local, s3, cloud"),
+    (
+        "unknown-type",
+        {"type": "gcs", "bucket": "x"},
+        "backend",
+        "'gcs' is not allowed: backend type must be one of local, s3, cloud",
+    ),
     ("not-a-mapping", "s3", "backend", "must be a mapping with a 'type' key"),
-    ("local-absolute", {"type": "local", "path": "/var/lib/terraform.tfstate"}, "backend.path", "must be a relative path"),
+    (
+        "local-absolute",
+        {"type": "local", "path": "/var/lib/terraform.tfstate"},
+        "backend.path",
+        "must be a relative path",
+    ),
     ("local-dotdot", {"type": "local", "path": "../../state.tfstate"}, "backend.path", "must be a relative path"),
     ("s3-no-bucket", {"type": "s3"}, "backend.bucket", "required field is missing"),
     ("s3-bucket-case", {"type": "s3", "bucket": "Acme_State"}, "backend.bucket", "is not a valid S3 bucket name"),
     ("s3-bucket-ip", {"type": "s3", "bucket": "192.168.1.10"}, "backend.bucket", "not be formatted as an IP address"),
     ("s3-bucket-reserved", {"type": "s3", "bucket": "state--x-s3"}, "backend.bucket", "reserved suffix '--x-s3'"),
-    ("s3-key-absolute", {"type": "s3", "bucket": "acme-state", "key": "/prod/terraform.tfstate"}, "backend.key", "is not allowed"),
-    ("s3-key-dotdot", {"type": "s3", "bucket": "acme-state", "key": "a/../b.tfstate"}, "backend.key", "'..' are not allowed"),
-    ("s3-key-double-slash", {"type": "s3", "bucket": "acme-state", "key": "a//b.tfstate"}, "backend.key", "contain '//'"),
-    ("s3-no-encrypt", {"type": "s3", "bucket": "acme-state", "encrypt": False}, "backend.encrypt", "Input should be True"),
-    ("s3-no-lock", {"type": "s3", "bucket": "acme-state", "use_lockfile": False}, "backend.use_lockfile", "state locking is required"),
-    ("s3-kms-alias", {"type": "s3", "bucket": "acme-state", "kms_key_id": "alias/terraform"}, "backend.kms_key_id", "not an alias"),
+    (
+        "s3-key-absolute",
+        {"type": "s3", "bucket": "acme-state", "key": "/prod/terraform.tfstate"},
+        "backend.key",
+        "is not allowed",
+    ),
+    (
+        "s3-key-dotdot",
+        {"type": "s3", "bucket": "acme-state", "key": "a/../b.tfstate"},
+        "backend.key",
+        "'..' are not allowed",
+    ),
+    (
+        "s3-key-double-slash",
+        {"type": "s3", "bucket": "acme-state", "key": "a//b.tfstate"},
+        "backend.key",
+        "contain '//'",
+    ),
+    (
+        "s3-no-encrypt",
+        {"type": "s3", "bucket": "acme-state", "encrypt": False},
+        "backend.encrypt",
+        "Input should be True",
+    ),
+    (
+        "s3-no-lock",
+        {"type": "s3", "bucket": "acme-state", "use_lockfile": False},
+        "backend.use_lockfile",
+        "state locking is required",
+    ),
+    (
+        "s3-kms-alias",
+        {"type": "s3", "bucket": "acme-state", "kms_key_id": "alias/terraform"},
+        "backend.kms_key_id",
+        "not an alias",
+    ),
     ("s3-bad-region", {"type": "s3", "bucket": "acme-state", "region": "Europe"}, "backend.region", "is not allowed"),
-    ("s3-role-not-iam", {"type": "s3", "bucket": "acme-state", "assume_role": {"role_arn": "arn:aws:s3:::acme-state"}},
-     "backend.assume_role.role_arn", "IAM role ARN"),
-    ("s3-credentials", {"type": "s3", "bucket": "acme-state", "access_key": "AKIA0000"}, "backend.access_key", "unknown key"),
-    ("cloud-no-workspace", {"type": "cloud", "organization": "acme", "workspaces": {}}, "backend.workspaces", "exactly one of name"),
-    ("cloud-name-and-tags", {"type": "cloud", "organization": "acme", "workspaces": {"name": "a", "tags": ["b"]}},
-     "backend.workspaces", "exactly one of name"),
-    ("cloud-bad-workspace", {"type": "cloud", "organization": "acme", "workspaces": {"name": "ai fleet/prod"}},
-     "backend.workspaces.name", "1-90 letters"),
-    ("cloud-long-workspace", {"type": "cloud", "organization": "acme", "workspaces": {"name": "w" * 91}},
-     "backend.workspaces.name", "1-90 letters"),
-    ("cloud-bad-org", {"type": "cloud", "organization": "acme corp", "workspaces": {"name": "a"}},
-     "backend.organization", "is not allowed"),
-    ("cloud-url-hostname", {"type": "cloud", "organization": "acme", "hostname": "https://tfe.example.com", "workspaces": {"name": "a"}},
-     "backend.hostname", "without scheme"),
-    ("cloud-token", {"type": "cloud", "organization": "acme", "token": "secret", "workspaces": {"name": "a"}},
-     "backend.token", "unknown key"),
-    ("cloud-short-project", {"type": "cloud", "organization": "acme", "workspaces": {"name": "a", "project": "x"}},
-     "backend.workspaces.project", "3-40"),
+    (
+        "s3-role-not-iam",
+        {"type": "s3", "bucket": "acme-state", "assume_role": {"role_arn": "arn:aws:s3:::acme-state"}},
+        "backend.assume_role.role_arn",
+        "IAM role ARN",
+    ),
+    (
+        "s3-credentials",
+        {"type": "s3", "bucket": "acme-state", "access_key": "AKIA0000"},
+        "backend.access_key",
+        "unknown key",
+    ),
+    (
+        "cloud-no-workspace",
+        {"type": "cloud", "organization": "acme", "workspaces": {}},
+        "backend.workspaces",
+        "exactly one of name",
+    ),
+    (
+        "cloud-name-and-tags",
+        {"type": "cloud", "organization": "acme", "workspaces": {"name": "a", "tags": ["b"]}},
+        "backend.workspaces",
+        "exactly one of name",
+    ),
+    (
+        "cloud-bad-workspace",
+        {"type": "cloud", "organization": "acme", "workspaces": {"name": "ai fleet/prod"}},
+        "backend.workspaces.name",
+        "1-90 letters",
+    ),
+    (
+        "cloud-long-workspace",
+        {"type": "cloud", "organization": "acme", "workspaces": {"name": "w" * 91}},
+        "backend.workspaces.name",
+        "1-90 letters",
+    ),
+    (
+        "cloud-bad-org",
+        {"type": "cloud", "organization": "acme corp", "workspaces": {"name": "a"}},
+        "backend.organization",
+        "is not allowed",
+    ),
+    (
+        "cloud-url-hostname",
+        {"type": "cloud", "organization": "acme", "hostname": "https://tfe.example.com", "workspaces": {"name": "a"}},
+        "backend.hostname",
+        "without scheme",
+    ),
+    (
+        "cloud-token",
+        {"type": "cloud", "organization": "acme", "token": "secret", "workspaces": {"name": "a"}},
+        "backend.token",
+        "unknown key",
+    ),
+    (
+        "cloud-short-project",
+        {"type": "cloud", "organization": "acme", "workspaces": {"name": "a", "project": "x"}},
+        "backend.workspaces.project",
+        "3-40",
+    ),
 ]
 
 
@@ -429,9 +519,7 @@ def test_cloud_stack_without_terraform_cli_fails_clearly(tmp_path):
     bin_dir.mkdir()
     (bin_dir / "node").symlink_to(shutil.which("node"))
     out = tmp_path / "out"
-    result = run_main(
-        "--config", "config/staging.yaml", "--outdir", str(out), extra_env={"PATH": str(bin_dir)}
-    )
+    result = run_main("--config", "config/staging.yaml", "--outdir", str(out), extra_env={"PATH": str(bin_dir)})
     assert result.returncode == 1
     assert "use the cloud backend" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
@@ -518,6 +606,9 @@ def test_cloud_stack_with_old_terraform_cli_fails_clearly(tmp_path):
         "--config", "config/staging.yaml", "--outdir", str(out), extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"}
     )
     assert result.returncode == 1, result.stderr
-    assert "stack(s) staging use the cloud backend, which needs Terraform >= 1.1: `terraform` on the PATH is 1.0.11" in result.stderr
+    assert (
+        "stack(s) staging use the cloud backend, which needs Terraform >= 1.1: `terraform` on the PATH is 1.0.11"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not out.exists()

@@ -8,9 +8,9 @@ import base64
 import subprocess
 
 import pytest
+from helpers import ROOT, resources
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from helpers import ROOT, resources
 
 from stacks.config import load_config
 from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK, fleet_user_data, fleet_variables, is_shell_script, render
@@ -18,8 +18,18 @@ from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK, fleet_user_data, fle
 
 @pytest.mark.parametrize(
     "first",
-    ["#!/bin/bash", "#!/bin/sh", "#!/bin/bash -ex", "#! /bin/bash", "#!/usr/bin/env bash", "#!/usr/bin/bash",
-     "#!/bin/dash", "#!/bin/zsh", "#!/usr/bin/env sh", "#!/bin/bash\r"],
+    [
+        "#!/bin/bash",
+        "#!/bin/sh",
+        "#!/bin/bash -ex",
+        "#! /bin/bash",
+        "#!/usr/bin/env bash",
+        "#!/usr/bin/bash",
+        "#!/bin/dash",
+        "#!/bin/zsh",
+        "#!/usr/bin/env sh",
+        "#!/bin/bash\r",
+    ],
 )
 def test_shell_scripts_get_the_lines(first):
     script = f"{first}\necho hi\n"
@@ -32,12 +42,24 @@ def test_shell_scripts_get_the_lines(first):
 
 @pytest.mark.parametrize(
     "script",
-    ["#cloud-config\nruncmd: [echo]\n", "#!/usr/bin/env python3\nprint()\n", "<powershell>\n</powershell>\n",
-     "Content-Type: multipart/mixed; boundary=x\n", "#!/bin/bashful\n", "echo no shebang\n", "", "#!/bin/bash"],
+    [
+        "#cloud-config\nruncmd: [echo]\n",
+        "#!/usr/bin/env python3\nprint()\n",
+        "<powershell>\n</powershell>\n",
+        "Content-Type: multipart/mixed; boundary=x\n",
+        "#!/bin/bashful\n",
+        "echo no shebang\n",
+        "",
+        "#!/bin/bash",
+    ],
 )
 def test_other_user_data_passes_unchanged(script):
     if script == "#!/bin/bash":  # a shell script of one line: the lines go after it
-        assert render(script, {"A": "b"}) == "#!/bin/bash\n# Set by the fleet generator from the environment config (stacks/user_data.py):\nexport A=b\n"
+        assert (
+            render(script, {"A": "b"})
+            == "#!/bin/bash\n# Set by the fleet generator from the environment config (stacks/user_data.py):\n"
+            "export A=b\n"
+        )
         return
     assert not is_shell_script(script)
     assert render(script, {"FLEET_PORT": "8000"}) == script
@@ -47,13 +69,17 @@ def exported(script: str, names: list[str]) -> dict[str, str]:
     """Run ``script`` with bash up to its end, then print each of ``names``."""
     probe = script + "\n" + "".join(f'printf "%s\\0" "${{{n}-UNSET}}"\n' for n in names)
     result = subprocess.run(["bash", "-c", probe], capture_output=True, check=True)
-    return dict(zip(names, result.stdout.decode().split("\0")[:-1]))
+    return dict(zip(names, result.stdout.decode().split("\0")[:-1], strict=True))
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.dictionaries(st.sampled_from(["FLEET_A", "FLEET_B", "FLEET_HEALTH_CHECK_PATH"]),
-                       st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), max_size=30),
-                       min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from(["FLEET_A", "FLEET_B", "FLEET_HEALTH_CHECK_PATH"]),
+        st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), max_size=30),
+        min_size=1,
+    )
+)
 def test_bash_reads_back_exactly_the_values(variables):
     script = render("#!/bin/bash\n", variables)
     assert exported(script, list(variables)) == variables
@@ -72,14 +98,19 @@ def test_example_fleets_export_their_values(tmp_path):
         "FLEET_TERMINATION_HOOK": TERMINATION_HOOK,
     }
     embeddings = fleet_variables(cfg, "embeddings", cfg.fleets["embeddings"])
-    assert (embeddings["FLEET_PORT"], embeddings["FLEET_LAUNCH_HOOK"], embeddings["FLEET_TERMINATION_HOOK"]) == ("8080", "", "")
+    assert (embeddings["FLEET_PORT"], embeddings["FLEET_LAUNCH_HOOK"], embeddings["FLEET_TERMINATION_HOOK"]) == (
+        "8080",
+        "",
+        "",
+    )
     for name in ("chat", "embeddings"):
         script = fleet_user_data(cfg, ROOT / "config" / "prod-multi.yaml", name, cfg.fleets[name])
         subprocess.run(["bash", "-n"], input=script.encode(), check=True)
         # The lines come before `set -euo pipefail` and the script's own use of them.
         header = script.split("set -euo pipefail", 1)[0]
         assert exported(header, ["PORT_CHECK", *chat]) == {
-            "PORT_CHECK": "UNSET", **fleet_variables(cfg, name, cfg.fleets[name])
+            "PORT_CHECK": "UNSET",
+            **fleet_variables(cfg, name, cfg.fleets[name]),
         }
 
 
@@ -88,7 +119,9 @@ def test_synthesized_templates_carry_the_rendered_scripts(stacks):
     templates = resources(stacks["prod-multi"], "aws_launch_template")
     for name, fleet in cfg.fleets.items():
         lt = templates[f"fleet-{name}_launch_template"]
-        assert base64.b64decode(lt["user_data"]).decode() == fleet_user_data(cfg, ROOT / "config" / "prod-multi.yaml", name, fleet)
+        assert base64.b64decode(lt["user_data"]).decode() == fleet_user_data(
+            cfg, ROOT / "config" / "prod-multi.yaml", name, fleet
+        )
 
 
 def test_env_dash_s_shebang_is_a_shell_script():
@@ -120,10 +153,26 @@ def _config_with(tmp_path, script: str | None, hook: dict | None):
     ("script", "hook", "expected"),
     [
         # A launch hook nobody completes: ABANDON terminates every instance, in a loop.
-        ("#!/bin/bash\necho serve\n", {}, ("fleets.chat.lifecycle_hooks.launch", "the user_data_file never completes it", "in a loop")),
-        (None, {"default_result": "CONTINUE"}, ("fleets.chat.lifecycle_hooks.launch", "no user_data_file completes it", "whether or not the model is ready")),
+        (
+            "#!/bin/bash\necho serve\n",
+            {},
+            ("fleets.chat.lifecycle_hooks.launch", "the user_data_file never completes it", "in a loop"),
+        ),
+        (
+            None,
+            {"default_result": "CONTINUE"},
+            (
+                "fleets.chat.lifecycle_hooks.launch",
+                "no user_data_file completes it",
+                "whether or not the model is ready",
+            ),
+        ),
         # FLEET_* in a script the generator does not add them to.
-        ("#cloud-config\nruncmd: [echo $FLEET_PORT]\n", None, ("fleets.chat.launch_template.user_data_file", "uses FLEET_* variables", "does not set them")),
+        (
+            "#cloud-config\nruncmd: [echo $FLEET_PORT]\n",
+            None,
+            ("fleets.chat.launch_template.user_data_file", "uses FLEET_* variables", "does not set them"),
+        ),
     ],
 )
 def test_user_data_advisories(tmp_path, script, hook, expected):
@@ -138,7 +187,7 @@ def test_user_data_advisories(tmp_path, script, hook, expected):
 @pytest.mark.parametrize(
     "script",
     [
-        "#!/bin/bash\naws autoscaling complete-lifecycle-action --lifecycle-hook-name \"$FLEET_LAUNCH_HOOK\"\n",
+        '#!/bin/bash\naws autoscaling complete-lifecycle-action --lifecycle-hook-name "$FLEET_LAUNCH_HOOK"\n',
         (ROOT / "user_data" / "vllm-gpu.sh").read_text(),
     ],
 )
@@ -155,4 +204,6 @@ def test_cli_prints_user_data_warnings(tmp_path):
     _, path = _config_with(tmp_path, "#!/bin/bash\necho serve\n", {})
     result = run_main("--config", str(path), "--check")
     assert result.returncode == 0, result.stderr
-    assert f"warning: {path}: fleets.chat.lifecycle_hooks.launch: the user_data_file never completes it" in result.stderr
+    assert (
+        f"warning: {path}: fleets.chat.lifecycle_hooks.launch: the user_data_file never completes it" in result.stderr
+    )

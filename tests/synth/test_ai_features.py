@@ -133,7 +133,9 @@ def test_warm_pool_rejected_with_spot_mix_and_when_larger_than_max():
     asg = data["fleets"]["chat"]["autoscaling_group"]
     asg["warm_pool"] = {"min_size": 20}
     msgs = "\n".join(errors(data))
-    assert "autoscaling_group.warm_pool: AWS does not allow a warm pool on a group with a mixed_instances_policy" in msgs
+    assert (
+        "autoscaling_group.warm_pool: AWS does not allow a warm pool on a group with a mixed_instances_policy" in msgs
+    )
     assert "warm_pool.min_size: must not exceed max_size (20 > 12)" in msgs
 
 
@@ -151,7 +153,9 @@ def test_routing_rules_duplicates_and_default_fleet():
     fleets["rerank"]["listener_rule"]["path_patterns"] = ["/v1/embeddings", "/v1/rerank"]
     msgs = "\n".join(errors(copy.deepcopy(data)))
     assert "fleets.rerank.listener_rule.priority: 10 is already used by fleet 'embeddings'" in msgs
-    assert "fleets.rerank.listener_rule.path_patterns.0: '/v1/embeddings' is already routed to fleet 'embeddings'" in msgs
+    assert (
+        "fleets.rerank.listener_rule.path_patterns.0: '/v1/embeddings' is already routed to fleet 'embeddings'" in msgs
+    )
     fleets["embeddings"]["default"] = True
     assert any("exactly one fleet must set 'default: true'" in m for m in errors(data))
 
@@ -173,8 +177,11 @@ def test_spot_group_and_schedule_bounds():
     [
         ("target_group.deregistration_delay", 3601, "less than or equal to 3600"),
         ("autoscaling_group.health_check_grace_period", 7201, "less than or equal to 7200"),
-        ("autoscaling_group.mixed_instances_policy.on_demand_percentage_above_base_capacity", -1,
-         "greater than or equal to 0"),
+        (
+            "autoscaling_group.mixed_instances_policy.on_demand_percentage_above_base_capacity",
+            -1,
+            "greater than or equal to 0",
+        ),
     ],
 )
 def test_aws_ranges(path, value, fragment):
@@ -252,7 +259,11 @@ def test_scaling_policies_and_schedules(multi):
     policies = multi["aws_autoscaling_policy"]
     custom = policies["fleet-chat-scaling_custom_metric"]["target_tracking_configuration"]
     spec = custom["customized_metric_specification"]
-    assert (spec["namespace"], spec["metric_name"], custom["target_value"]) == ("CWAgent", "nvidia_smi_utilization_gpu", 70)
+    assert (spec["namespace"], spec["metric_name"], custom["target_value"]) == (
+        "CWAgent",
+        "nvidia_smi_utilization_gpu",
+        70,
+    )
     assert spec["metric_dimension"] == [
         {"name": "AutoScalingGroupName", "value": "${aws_autoscaling_group.fleet-chat_autoscaling_group.name}"}
     ]
@@ -263,7 +274,11 @@ def test_scaling_policies_and_schedules(multi):
     assert cpu["predefined_metric_specification"]["predefined_metric_type"] == "ASGAverageCPUUtilization"
     schedules = multi["aws_autoscaling_schedule"]
     morning = schedules["fleet-chat-scaling_schedule-weekday-morning"]
-    assert (morning["recurrence"], morning["time_zone"], morning["min_size"]) == ("0 7 * * MON-FRI", "America/Los_Angeles", 4)
+    assert (morning["recurrence"], morning["time_zone"], morning["min_size"]) == (
+        "0 7 * * MON-FRI",
+        "America/Los_Angeles",
+        4,
+    )
     assert morning["max_size"] == -1 and morning["desired_capacity"] == -1  # -1 = leave unchanged
     attachments = multi["aws_iam_role_policy_attachment"]
     assert any("CloudWatchAgentServerPolicy" in a["policy_arn"] for a in attachments.values())

@@ -1,6 +1,7 @@
 """The fast import layer (stacks/aws.py, stacks/jsii_lazy_index.js,
-stacks/jsii_token_traces.js) loads only what the stacks use and changes no byte of output. The normal import giving the same bytes for
-every example is in test_cli_paths.py."""
+stacks/jsii_token_traces.js) loads only what the stacks use and changes no byte of
+output. The normal import giving the same bytes for every example is in
+test_cli_paths.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, copy_project, env, read_tree, run_main
 
 PRELOAD = ROOT / "stacks" / "jsii_lazy_index.js"
@@ -26,8 +26,14 @@ def test_stack_without_vpc_alone_is_identical_and_loads_few_provider_modules(syn
     project = copy_project(tmp_path / "with space" / "clone")
     stats = tmp_path / "lazy-index.txt"
     out = project / "out"
-    result = run_main("--config", "config/prod.yaml", "--outdir", str(out), cwd=project,
-                      extra_env={"AI_FLEET_LAZY_INDEX_STATS": str(stats)})
+    result = run_main(
+        "--config",
+        "config/prod.yaml",
+        "--outdir",
+        str(out),
+        cwd=project,
+        extra_env={"AI_FLEET_LAZY_INDEX_STATS": str(stats)},
+    )
     assert result.returncode == 0, result.stderr
     assert "lazy provider index not used" not in result.stderr
     assert (out / "stacks" / "prod" / "cdk.tf.json").read_bytes() == (
@@ -56,8 +62,7 @@ def _fake_provider(root: Path, index_extra: str = "") -> Path:
     for name in ("alpha-thing", "beta"):
         (lib / name).mkdir(parents=True)
         (lib / name / "index.js").write_text(
-            f'globalThis.loaded = (globalThis.loaded || []).concat(["{name}"]);\n'
-            f'exports.Value = "{name}-value";\n'
+            f'globalThis.loaded = (globalThis.loaded || []).concat(["{name}"]);\nexports.Value = "{name}-value";\n'
         )
     (lib / "index.js").write_text(
         '"use strict";\n/**\n * Copyright (c) HashiCorp, Inc.\n * SPDX-License-Identifier: MPL-2.0\n */\n'
@@ -86,7 +91,10 @@ def _probe(index: Path) -> subprocess.CompletedProcess:
     assert node, "Node is required (the jsii runtime runs on it)"
     return subprocess.run(
         [node, "--require", str(PRELOAD), "-e", _PROBE, str(index)],
-        env=env(), capture_output=True, text=True, timeout=60,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -102,10 +110,13 @@ def test_lazy_index_loads_submodules_on_first_use(tmp_path):
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("extra", [
-    'exports.extra = require("./beta").Value;\n',
-    '/* a comment */ exports.extra = require("./beta").Value;\n',
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        'exports.extra = require("./beta").Value;\n',
+        '/* a comment */ exports.extra = require("./beta").Value;\n',
+    ],
+)
 def test_unexpected_index_layout_loads_the_real_index(tmp_path, extra):
     """Anything but the generated re-export lines: the index is loaded unchanged."""
     result = _probe(_fake_provider(tmp_path, index_extra=extra))
@@ -144,9 +155,7 @@ def test_token_traces_preload_empties_cdktfs_stack_traces():
 def test_token_traces_preload_leaves_an_unexpected_module_alone(tmp_path):
     module = tmp_path / "node_modules" / "cdktf" / "lib" / "tokens" / "private" / "stack-trace.js"
     module.parent.mkdir(parents=True)
-    module.write_text(
-        'exports.captureStackTrace = (below) => ["kept"];\nexports.other = 1;\n'
-    )
+    module.write_text('exports.captureStackTrace = (below) => ["kept"];\nexports.other = 1;\n')
     result = _traces_probe(module, True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["kept"]
@@ -182,7 +191,8 @@ stub = next(v for k, v in namespace.items() if k.startswith("_typecheckingstub__
 import typeguard
 settled = disagree = 0
 for module in list(sys.modules.values()):
-    ns = aws._function_globals(module) if module is not None and module.__name__.split(".")[0] in aws.TYPE_CHECKED_PACKAGES else None
+    checked = module is not None and module.__name__.split(".")[0] in aws.TYPE_CHECKED_PACKAGES
+    ns = aws._function_globals(module) if checked else None
     for key, value in (ns or {}).items():
         if not key.startswith("_typecheckingstub__"):
             continue
@@ -213,8 +223,14 @@ def test_faster_type_checks_keep_the_bindings_type_checks(tmp_path):
     modules only, and answers None-for-Optional without typeguard only where typeguard
     gives the same answer; a wrong argument type, or None for a required argument, is
     still a TypeError at synth."""
-    result = subprocess.run([sys.executable, "-c", _TYPE_CHECK_PROBE, str(tmp_path)], cwd=ROOT, env=env(),
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _TYPE_CHECK_PROBE, str(tmp_path)],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["changed"] > 40  # the provider submodules the stacks use, cdktf, constructs
@@ -244,12 +260,20 @@ def test_submodules_are_exactly_the_modules_the_stacks_use():
     used = set()
     for path in sorted((ROOT / "stacks").glob("*.py")):
         tree = ast.parse(path.read_text())
-        imports_bindings = any(isinstance(n, ast.ImportFrom) and n.module == "aws" and n.level == 1
-                               and any(a.name == "aws" for a in n.names) for n in ast.walk(tree))
+        imports_bindings = any(
+            isinstance(n, ast.ImportFrom)
+            and n.module == "aws"
+            and n.level == 1
+            and any(a.name == "aws" for a in n.names)
+            for n in ast.walk(tree)
+        )
         if not imports_bindings:
             continue
-        used |= {n.attr for n in ast.walk(tree)
-                 if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "aws"}
+        used |= {
+            n.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "aws"
+        }
     listed = _submodules_listed()
     assert len(listed) == len(set(listed)), sorted(m for m in listed if listed.count(m) > 1)
     assert "lb" in used and "launch_template" in used
@@ -270,8 +294,14 @@ def test_failed_fast_import_falls_back_to_the_normal_import(synth_dir, tmp_path)
     """When the Python fast path raises, synthesis warns, uses the normal import and
     writes the same bytes."""
     out = tmp_path / "fallback.out"
-    result = subprocess.run([sys.executable, "-c", _BROKEN_FAST_PATH, str(out)], cwd=ROOT, env=env(),
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", _BROKEN_FAST_PATH, str(out)],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert "warning: fast provider import failed (ModuleNotFoundError" in result.stderr
     assert "using the normal import" in result.stderr
@@ -286,16 +316,25 @@ def test_failed_fast_import_falls_back_to_the_normal_import(synth_dir, tmp_path)
         ({"__init__.py": ""}, {}, "has no module provider, vpc, subnet,", True),
         # The known layout with modules missing: the fast path names them all itself, with
         # no 12 s detour through the normal import.
-        ({"__init__.py": "", "_jsii/__init__.py": "", "provider/__init__.py": ""}, {},
-         "has no module vpc, subnet, internet_gateway,", False),
+        (
+            {"__init__.py": "", "_jsii/__init__.py": "", "provider/__init__.py": ""},
+            {},
+            "has no module vpc, subnet, internet_gateway,",
+            False,
+        ),
         # A damaged install: the package's own __init__ fails.
-        ({"__init__.py": "from . import gone\n"}, {"AI_FLEET_PROVIDER_IMPORT": "full"},
-         "cannot be imported (cannot import name 'gone'", False),
+        (
+            {"__init__.py": "from . import gone\n"},
+            {"AI_FLEET_PROVIDER_IMPORT": "full"},
+            "cannot be imported (cannot import name 'gone'",
+            False,
+        ),
     ],
     ids=["no-modules", "first-module-missing", "damaged"],
 )
-def test_provider_release_without_the_modules_is_a_clear_error(synth_dir, tmp_path, files, extra_env, message,
-                                                               falls_back):
+def test_provider_release_without_the_modules_is_a_clear_error(
+    synth_dir, tmp_path, files, extra_env, message, falls_back
+):
     """A provider package that lacks modules the stacks use (here: a package of that name
     ahead on the path) stops synthesis with exit 1, naming the modules and how to
     reinstall the pinned release, without a traceback; earlier output stays."""
@@ -313,20 +352,27 @@ def test_provider_release_without_the_modules_is_a_clear_error(synth_dir, tmp_pa
     assert len(error) == 1, result.stderr
     assert error[0].startswith("error: the installed cdktf_cdktf_provider_aws ")
     assert message in error[0]
-    assert error[0].endswith("reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`;"
-                             f" {out} is unchanged")
+    assert error[0].endswith(
+        f"reinstall the release pinned in Pipfile.lock: `rm -f .venv/.installed && make install`; {out} is unchanged"
+    )
     assert "Traceback" not in result.stderr
     assert read_tree(out) == before
 
 
 def test_tfc_export_reports_a_provider_release_without_the_modules(tmp_path):
-    """`python -m stacks.tfc` synthesizes too: the same one-line error, no traceback."""
+    """`python -m stacks.cli.tfc` synthesizes too: the same one-line error, no traceback."""
     fake = tmp_path / "site" / "cdktf_cdktf_provider_aws"
     for rel in ("__init__.py", "_jsii/__init__.py", "provider/__init__.py"):  # vpc and the rest missing
         (fake / rel).parent.mkdir(parents=True, exist_ok=True)
         (fake / rel).write_text("")
-    result = subprocess.run([sys.executable, "-m", "stacks.tfc", "--check"], cwd=ROOT,
-                            env=env(PYTHONPATH=str(tmp_path / "site")), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks.cli.tfc", "--check"],
+        cwd=ROOT,
+        env=env(PYTHONPATH=str(tmp_path / "site")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: the installed cdktf_cdktf_provider_aws "), result.stderr
@@ -340,10 +386,10 @@ def test_a_missing_dependency_is_not_blamed_on_the_provider(tmp_path, mode):
     paths, not reported as a provider release problem."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "typeguard.py").write_text(
-        'raise ModuleNotFoundError("No module named \'typeguard\'", name="typeguard")\n')
-    result = run_main("--outdir", str(tmp_path / "out"),
-                      extra_env={"PYTHONPATH": str(site), "AI_FLEET_PROVIDER_IMPORT": mode})
+    (site / "typeguard.py").write_text('raise ModuleNotFoundError("No module named \'typeguard\'", name="typeguard")\n')
+    result = run_main(
+        "--outdir", str(tmp_path / "out"), extra_env={"PYTHONPATH": str(site), "AI_FLEET_PROVIDER_IMPORT": mode}
+    )
     assert result.returncode == 1, result.stderr
     assert "error: Python package 'typeguard' is not installed for" in result.stderr, result.stderr
     assert "cdktf_cdktf_provider_aws" not in result.stderr

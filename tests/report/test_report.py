@@ -6,20 +6,13 @@ Pure Python except the example tests, which read the session's synthesized examp
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import yaml
-from helpers import ROOT, env
+from helpers import ROOT
 from tf_builders import SEED_HEALTH_CHECK, StackBuilder, mixed_policy, multi_fleet_doc, ref, seed
 
 from stacks.config import ConfigError, ResilienceObjectives, parse_config
-from stacks.report import analyze_stack, check_objectives, mermaid
+from stacks.report import analyze_stack, check_objectives
 from stacks.report.figures import is_production_name, on_demand_units
 
 
@@ -156,7 +149,14 @@ def test_all_spot_with_one_type_is_a_single_point_of_failure():
     b = StackBuilder()
     private = b.subnets("priv", ["us-east-1a", "us-east-1b"])
     b.launch_template("tmpl", instance_type=None)
-    b.group("gpu", subnets=private, min_size=2, desired=4, max_size=4, mixed_instances_policy=mixed_policy(["g5.xlarge"], 0, 0))
+    b.group(
+        "gpu",
+        subnets=private,
+        min_size=2,
+        desired=4,
+        max_size=4,
+        mixed_instances_policy=mixed_policy(["g5.xlarge"], 0, 0),
+    )
     f = fleet_of(analyze_stack("x", b.build()))
     assert f["spot_share_percent"] == 100.0 and f["spot_pools"] == 2
     assert ids(f["single_points_of_failure"]) == ["single-instance-type-with-spot"]
@@ -177,8 +177,14 @@ def test_weighted_capacity_is_reported_in_units():
     b = StackBuilder()
     private = b.subnets("priv", ["us-east-1a", "us-east-1b"])
     b.launch_template("tmpl", instance_type=None)
-    b.group("gpu", subnets=private, min_size=4, desired=4, max_size=8,
-            mixed_instances_policy=mixed_policy([("g5.xlarge", 1), ("g5.2xlarge", 2)], 2, 0))
+    b.group(
+        "gpu",
+        subnets=private,
+        min_size=4,
+        desired=4,
+        max_size=8,
+        mixed_instances_policy=mixed_policy([("g5.xlarge", 1), ("g5.2xlarge", 2)], 2, 0),
+    )
     report = analyze_stack("x", b.build())
     assert fleet_of(report)["spot_share_percent"] == 50.0
     assert any("capacity units" in a for a in report["assumptions"])
@@ -189,8 +195,16 @@ def test_drain_longer_than_spot_notice_is_a_warning():
     private = b.subnets("priv", ["us-east-1a", "us-east-1b"])
     b.target_group("tg", dict(SEED_HEALTH_CHECK), deregistration_delay="900")
     b.launch_template("tmpl", instance_type=None)
-    b.group("gpu", subnets=private, tgs=["tg"], min_size=2, desired=2, max_size=6, capacity_rebalance=True,
-            mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 2, 0))
+    b.group(
+        "gpu",
+        subnets=private,
+        tgs=["tg"],
+        min_size=2,
+        desired=2,
+        max_size=6,
+        capacity_rebalance=True,
+        mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 2, 0),
+    )
     f = fleet_of(analyze_stack("x", b.build()))
     assert f["drain_seconds"] == 900
     assert ids(f["warnings"]) == ["not-routed", "drain-longer-than-spot-notice"]
@@ -202,8 +216,12 @@ def test_drain_longer_than_spot_notice_is_a_warning():
 
 
 def _hook(group: str, transition: str, timeout: int | None) -> dict:
-    body = {"name": "h", "autoscaling_group_name": ref("aws_autoscaling_group", group, "name"),
-            "lifecycle_transition": f"autoscaling:EC2_INSTANCE_{transition}", "default_result": "ABANDON"}
+    body = {
+        "name": "h",
+        "autoscaling_group_name": ref("aws_autoscaling_group", group, "name"),
+        "lifecycle_transition": f"autoscaling:EC2_INSTANCE_{transition}",
+        "default_result": "ABANDON",
+    }
     if timeout is not None:
         body["heartbeat_timeout"] = timeout
     return body
@@ -224,10 +242,12 @@ def test_launch_hook_without_timeout_uses_the_one_hour_default():
 
 
 def test_initial_lifecycle_hook_block_and_termination_hook():
-    b = seed(initial_lifecycle_hook=[
-        {"name": "ready", "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING", "heartbeat_timeout": 600},
-        {"name": "drain", "lifecycle_transition": "autoscaling:EC2_INSTANCE_TERMINATING", "heartbeat_timeout": 180},
-    ])
+    b = seed(
+        initial_lifecycle_hook=[
+            {"name": "ready", "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING", "heartbeat_timeout": 600},
+            {"name": "drain", "lifecycle_transition": "autoscaling:EC2_INSTANCE_TERMINATING", "heartbeat_timeout": 180},
+        ]
+    )
     f = fleet_of(analyze_stack("seed", b.build()))
     assert f["time_to_serve_new_instance_seconds"]["cold"] == 600 + 60
     assert f["termination_hook_seconds"] == 180
@@ -241,8 +261,15 @@ def test_hook_of_another_group_is_ignored():
 
 
 def test_warm_pool_with_launch_hook_skips_model_load():
-    b = seed(max_size=6, warm_pool={"pool_state": "Stopped", "min_size": 1, "max_group_prepared_capacity": 4,
-                                    "instance_reuse_policy": {"reuse_on_scale_in": True}})
+    b = seed(
+        max_size=6,
+        warm_pool={
+            "pool_state": "Stopped",
+            "min_size": 1,
+            "max_group_prepared_capacity": 4,
+            "instance_reuse_policy": {"reuse_on_scale_in": True},
+        },
+    )
     b.add("aws_autoscaling_lifecycle_hook", "model_ready", _hook("pool", "LAUNCHING", 900))
     report = analyze_stack("seed", b.build())
     f = fleet_of(report)
@@ -306,7 +333,12 @@ def test_one_az_is_a_single_point_of_failure():
     b.launch_template("tmpl").group("g", subnets=private, min_size=2, desired=2, max_size=4)
     f = fleet_of(analyze_stack("x", b.build()))
     assert f["availability_zones"] == ["us-east-1a"]
-    assert f["capacity_after_az_loss"] == {"instances": 0, "percent_of_desired": 0.0, "lost_with_largest_az": 2, "at_min_size": 0}
+    assert f["capacity_after_az_loss"] == {
+        "instances": 0,
+        "percent_of_desired": 0.0,
+        "lost_with_largest_az": 2,
+        "at_min_size": 0,
+    }
     assert ids(f["single_points_of_failure"]) == ["single-az"]
 
 
@@ -315,13 +347,23 @@ def _vpc_with_nats(nat_azs: list[str]) -> StackBuilder:
     azs = ["us-east-1a", "us-east-1b"]
     for i, az in enumerate(nat_azs):
         b.add("aws_nat_gateway", f"gw{i}", {"subnet_id": ref("aws_subnet", f"pub{azs.index(az)}")})
-    for i, az in enumerate(azs):
+    for i in range(len(azs)):
         nat = f"gw{i if len(nat_azs) > 1 else 0}"
         b.add("aws_route_table", f"rt{i}", {"vpc_id": ref("aws_vpc", "main")})
-        b.add("aws_route", f"r{i}", {"route_table_id": ref("aws_route_table", f"rt{i}"),
-                                     "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": ref("aws_nat_gateway", nat)})
-        b.add("aws_route_table_association", f"a{i}", {"subnet_id": ref("aws_subnet", f"priv{i}"),
-                                                     "route_table_id": ref("aws_route_table", f"rt{i}")})
+        b.add(
+            "aws_route",
+            f"r{i}",
+            {
+                "route_table_id": ref("aws_route_table", f"rt{i}"),
+                "destination_cidr_block": "0.0.0.0/0",
+                "nat_gateway_id": ref("aws_nat_gateway", nat),
+            },
+        )
+        b.add(
+            "aws_route_table_association",
+            f"a{i}",
+            {"subnet_id": ref("aws_subnet", f"priv{i}"), "route_table_id": ref("aws_route_table", f"rt{i}")},
+        )
     return b
 
 
@@ -340,16 +382,31 @@ def test_one_nat_gateway_per_az_is_not():
 def test_inline_route_table_routes_are_followed():
     b = seed(min_size=2)
     b.add("aws_nat_gateway", "gw", {"subnet_id": ref("aws_subnet", "pub0")})
-    b.add("aws_route_table", "rt", {"route": [{"cidr_block": "0.0.0.0/0", "nat_gateway_id": ref("aws_nat_gateway", "gw")}]})
+    b.add(
+        "aws_route_table",
+        "rt",
+        {"route": [{"cidr_block": "0.0.0.0/0", "nat_gateway_id": ref("aws_nat_gateway", "gw")}]},
+    )
     for i in (0, 1):
-        b.add("aws_route_table_association", f"a{i}", {"subnet_id": ref("aws_subnet", f"priv{i}"), "route_table_id": ref("aws_route_table", "rt")})
+        b.add(
+            "aws_route_table_association",
+            f"a{i}",
+            {"subnet_id": ref("aws_subnet", f"priv{i}"), "route_table_id": ref("aws_route_table", "rt")},
+        )
     assert ids(analyze_stack("x", b.build())["single_points_of_failure"]) == ["single-nat-gateway"]
 
 
 @pytest.mark.parametrize(
     "name, production",
-    [("prod", True), ("prod-eu", True), ("ml-production", True), ("ai_prod", True),
-     ("dev", False), ("product-search", False), ("preprod-x", False)],
+    [
+        ("prod", True),
+        ("prod-eu", True),
+        ("ml-production", True),
+        ("ai_prod", True),
+        ("dev", False),
+        ("product-search", False),
+        ("preprod-x", False),
+    ],
 )
 def test_production_names(name, production):
     assert is_production_name(name) is production
@@ -386,14 +443,32 @@ def test_multi_fleet_each_fleet_gets_its_own_target_group_figures():
 
 def test_warm_on_demand_group_and_spot_group_in_one_target_group_are_one_fleet():
     """The layout stacks/fleet.py builds when a fleet has a warm pool and a spot group."""
-    b = seed(min_size=2, max_size=4, desired=2, fleet="chat",
-             warm_pool={"pool_state": "Stopped", "min_size": 2},
-             initial_lifecycle_hook=[{"name": "model-ready", "lifecycle_transition":
-                                      "autoscaling:EC2_INSTANCE_LAUNCHING", "heartbeat_timeout": 600}])
+    b = seed(
+        min_size=2,
+        max_size=4,
+        desired=2,
+        fleet="chat",
+        warm_pool={"pool_state": "Stopped", "min_size": 2},
+        initial_lifecycle_hook=[
+            {
+                "name": "model-ready",
+                "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+                "heartbeat_timeout": 600,
+            }
+        ],
+    )
     private = [ref("aws_subnet", "priv0"), ref("aws_subnet", "priv1")]
-    b.group("spot", subnets=private, tgs=["web"], min_size=0, max_size=6, desired=2, fleet="chat",
-            capacity_rebalance=True,
-            mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 0, 0))
+    b.group(
+        "spot",
+        subnets=private,
+        tgs=["web"],
+        min_size=0,
+        max_size=6,
+        desired=2,
+        fleet="chat",
+        capacity_rebalance=True,
+        mixed_instances_policy=mixed_policy(["g5.xlarge", "g6.xlarge"], 0, 0),
+    )
     report = analyze_stack("ai", b.build())
     assert list(report["fleets"]) == ["chat"]
     chat = report["fleets"]["chat"]
@@ -434,7 +509,11 @@ def test_objectives_pass_and_fail_with_the_figure_named():
     assert by_key["max_time_to_serve_new_instance_seconds"]["met"] is True
     assert by_key["min_capacity_after_az_loss_percent"]["met"] is True
     assert by_key["max_single_points_of_failure"] == {
-        "objective": "max_single_points_of_failure", "fleet": None, "limit": 0, "actual": 1, "met": False,
+        "objective": "max_single_points_of_failure",
+        "fleet": None,
+        "limit": 0,
+        "actual": 1,
+        "met": False,
         "message": "stack: 1 single point(s) of failure misses max_single_points_of_failure <= 0",
     }
     assert check_objectives(report, None) == []
@@ -464,8 +543,11 @@ def test_objective_on_a_fleet_without_target_group_is_not_met():
 
 def test_objectives_config_section_is_validated():
     data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
-    data["resilience_objectives"] = {"max_unhealthy_detection_seconds": 10, "min_capacity_after_az_loss_percent": 101,
-                                     "max_unhealthy_detection": 30}
+    data["resilience_objectives"] = {
+        "max_unhealthy_detection_seconds": 10,
+        "min_capacity_after_az_loss_percent": 101,
+        "max_unhealthy_detection": 30,
+    }
     with pytest.raises(ConfigError) as exc:
         parse_config(data, "dev.yaml")
     fields = sorted(p.field for p in exc.value.problems)
@@ -481,14 +563,24 @@ def test_objectives_config_section_is_validated():
 def test_traffic_source_attachment_and_hook_by_literal_group_name():
     b = seed(target_group_arns=[])
     b.doc["resource"]["aws_autoscaling_group"]["pool"]["name"] = "seed-pool"
-    b.add("aws_autoscaling_traffic_source_attachment", "att", {
-        "autoscaling_group_name": "seed-pool",
-        "traffic_source": {"identifier": ref("aws_lb_target_group", "web", "arn"), "type": "elbv2"},
-    })
-    b.add("aws_autoscaling_lifecycle_hook", "ready", {
-        "name": "ready", "autoscaling_group_name": "seed-pool",
-        "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING", "heartbeat_timeout": 700,
-    })
+    b.add(
+        "aws_autoscaling_traffic_source_attachment",
+        "att",
+        {
+            "autoscaling_group_name": "seed-pool",
+            "traffic_source": {"identifier": ref("aws_lb_target_group", "web", "arn"), "type": "elbv2"},
+        },
+    )
+    b.add(
+        "aws_autoscaling_lifecycle_hook",
+        "ready",
+        {
+            "name": "ready",
+            "autoscaling_group_name": "seed-pool",
+            "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "heartbeat_timeout": 700,
+        },
+    )
     f = fleet_of(analyze_stack("seed", b.build()))
     assert f["target_groups"] == ["web"] and f["unhealthy_detection_seconds"] == 63
     assert f["time_to_serve_new_instance_seconds"]["cold"] == 700 + 60

@@ -22,7 +22,6 @@ from stacks.config import DEFAULT_MANAGED_RULE_GROUPS, ConfigError, parse_config
 from stacks.principals import ELB_ACCOUNT_IDS, ELB_LOG_DELIVERY_SERVICE, elb_log_principal, secret_resources
 from stacks.secrets import find_assignments, find_tokens, scan_text
 
-
 # Access logs ------------------------------------------------------------------------
 
 
@@ -36,7 +35,10 @@ def test_alb_writes_access_logs_to_a_locked_down_bucket(stacks, name):
     assert bucket["bucket_prefix"] == f"{name}-alb-logs-" and len(bucket["bucket_prefix"]) <= 37
     assert bucket["force_destroy"] is (name == "dev"), "production logs survive a destroy"
     pab = only(s, "aws_s3_bucket_public_access_block")
-    assert all(pab[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        pab[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     sse = only(s, "aws_s3_bucket_server_side_encryption_configuration")
     assert sse["rule"][0]["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
     assert only(s, "aws_s3_bucket_ownership_controls")["rule"] == {"object_ownership": "BucketOwnerEnforced"}
@@ -72,7 +74,9 @@ def test_prod_web_acl_with_managed_rules_logging_and_redaction(stacks):
     assert [g["name"] for g in groups] == [g["name"] for g in DEFAULT_MANAGED_RULE_GROUPS]
     assert "AWSManagedRulesKnownBadInputsRuleSet" in [g["name"] for g in groups]  # Log4j
     overrides = {g["name"]: g.get("rule_action_override") for g in groups}
-    assert overrides["AWSManagedRulesCommonRuleSet"] == [{"action_to_use": {"count": {}}, "name": "SizeRestrictions_BODY"}]
+    assert overrides["AWSManagedRulesCommonRuleSet"] == [
+        {"action_to_use": {"count": {}}, "name": "SizeRestrictions_BODY"}
+    ]
     assert all(r["override_action"] == {"none": {}} for r in acl["rule"])
     assert [r["priority"] for r in acl["rule"]] == sorted({r["priority"] for r in acl["rule"]})
     assert only(s, "aws_wafv2_web_acl_association") == {
@@ -115,7 +119,7 @@ def test_instances_get_no_public_ip(stacks, name):
             "associate_public_ip_address": "false",
             "delete_on_termination": "true",
             "device_index": 0,
-            "security_groups": [f"${{aws_security_group.security_groups_chat-instances.id}}"],
+            "security_groups": ["${aws_security_group.security_groups_chat-instances.id}"],
         }
     ]
     assert "vpc_security_group_ids" not in lt, "security groups go on the network interface"
@@ -158,17 +162,21 @@ def test_secret_reference_resources():
 
 def test_aws_managed_policy_arns_are_references_too():
     data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
-    data["fleets"]["chat"]["launch_template"]["managed_policy_arns"] = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    data["fleets"]["chat"]["launch_template"]["managed_policy_arns"] = [
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    ]
     parse_config(data, "x.yaml")
 
 
 @pytest.mark.parametrize(
     "line",
     [
-        'TOKEN=$(curl -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")',
+        'TOKEN=$(curl -X PUT "http://169.254.169.254/latest/api/token" '
+        '-H "X-aws-ec2-metadata-token-ttl-seconds: 21600")',
         'curl -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/',
         "aws secretsmanager get-secret-value --secret-id prod/hf --query SecretString --output text",
-        'HF_TOKEN="$(aws ssm get-parameter --with-decryption --name /ai/hf-token --query Parameter.Value --output text)"',
+        'HF_TOKEN="$(aws ssm get-parameter --with-decryption --name /ai/hf-token '
+        '--query Parameter.Value --output text)"',
         "export DB_PASSWORD=${DB_PASSWORD:?}",
         "password_file=/run/secrets/db",
         "# password: hunter2hunter2 (comments are documentation)",

@@ -33,7 +33,7 @@ from helpers import ROOT, env, read_tree, run_main
 
 from stacks.secrets import find_tokens
 
-CORPUS = ROOT / "tests" / "bad_configs"
+CORPUS = Path(__file__).resolve().parent
 FILES = sorted(CORPUS.glob("*.yaml"))
 CATEGORIES = ("yaml-", "type-", "unknown-", "bound-", "rule-", "secret-")
 
@@ -42,7 +42,7 @@ def header(path: Path, key: str) -> list[str]:
     """Values of the ``# key: value`` comment lines of a corpus file."""
     text = path.read_bytes().decode("utf-8", errors="replace")
     prefix = f"# {key}: "
-    return [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    return [line[len(prefix) :] for line in text.splitlines() if line.startswith(prefix)]
 
 
 def rel(path: Path) -> str:
@@ -90,7 +90,7 @@ def test_cli_exits_2_without_traceback_and_keeps_earlier_output(corpus_run):
 def test_bad_config_has_its_expected_messages(corpus_run, path):
     result, _, _ = corpus_run
     prefix = f"error: {rel(path)}: "
-    got = [line[len(prefix):] for line in result.stderr.splitlines() if line.startswith(prefix)]
+    got = [line[len(prefix) :] for line in result.stderr.splitlines() if line.startswith(prefix)]
     assert got == header(path, "expect")
 
 
@@ -192,8 +192,14 @@ def test_same_environment_elsewhere_and_same_file_twice(tmp_path):
 def check_in(project: Path, *args: str) -> subprocess.CompletedProcess:
     """``main.py --check ARGS`` of this repository, run in ``project`` (whose
     ``config/*.yaml`` are then the other environments)."""
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), "--check", *args], cwd=project, env=env(),
-                           capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--check", *args],
+        cwd=project,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def write_env(path: Path, name: str, backend: dict, region: str = "us-east-1") -> Path:
@@ -222,10 +228,17 @@ def test_shared_state_blames_the_environment_that_took_another_ones_key(tmp_path
         assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
             "error: config/aaa.yaml: backend.key: s3://acme-state/ai-fleet/prod/terraform.tfstate is the state of "
             "'prod' (config/prod.yaml, from its name); each environment needs its own state: give this one its "
-            "own backend.key"], result.stderr
+            "own backend.key"
+        ], result.stderr
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", "config/prod.yaml", "--outdir",
-                             str(out)], cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--config", "config/prod.yaml", "--outdir", str(out)],
+        cwd=tmp_path,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     backend = json.loads((out / "stacks" / "prod" / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"]
     assert (backend["bucket"], backend["key"]) == ("acme-state", "ai-fleet/prod/terraform.tfstate")
@@ -243,7 +256,8 @@ def test_a_copied_config_on_the_same_workspace_blocks_both(tmp_path):
     assert result.stderr.splitlines()[0] == (
         "error: config/staging.yaml: backend.workspaces.name: cloud://app.terraform.io/acme/ai-fleet-staging is also "
         "the state of 'a-staging-eu' (config/a-staging-eu.yaml); each environment needs its own state: give the one "
-        "not deployed there yet its own backend.workspaces.name"), result.stderr
+        "not deployed there yet its own backend.workspaces.name"
+    ), result.stderr
 
 
 def test_shared_state_matches_names_as_hcp_terraform_does(tmp_path):
@@ -252,13 +266,19 @@ def test_shared_state_matches_names_as_hcp_terraform_does(tmp_path):
     aws-cn and in aws-iso)."""
     cloud = {"type": "cloud", "organization": "acme", "workspaces": {"name": "fleet-a"}}
     write_env(tmp_path / "config" / "fleet-a.yaml", "fleet-a", cloud)
-    variant = {"type": "cloud", "organization": "ACME", "hostname": "app.terraform.io:443",
-               "workspaces": {"name": "Fleet-A"}}
+    variant = {
+        "type": "cloud",
+        "organization": "ACME",
+        "hostname": "app.terraform.io:443",
+        "workspaces": {"name": "Fleet-A"},
+    }
     b = write_env(tmp_path / "fleet-b.yaml", "fleet-b", variant)
     result = check_in(tmp_path, "--config", str(b))
     assert result.returncode == 2
-    assert (f"error: {b}: backend.workspaces.name: cloud://app.terraform.io/acme/fleet-a is also the state "
-            "of 'fleet-a' (config/fleet-a.yaml)") in result.stderr
+    assert (
+        f"error: {b}: backend.workspaces.name: cloud://app.terraform.io/acme/fleet-a is also the state "
+        "of 'fleet-a' (config/fleet-a.yaml)"
+    ) in result.stderr
 
     s3 = {"type": "s3", "bucket": "acme-state", "key": "fleet/terraform.tfstate"}
     us = write_env(tmp_path / "us.yaml", "us", s3)
@@ -284,16 +304,20 @@ def test_shared_state_with_invalid_environment_files(tmp_path):
     broken.write_text(yaml.safe_dump(data))
     os.mkfifo(tmp_path / "pipe.yaml")
     (tmp_path / "config" / "pipe.yaml").symlink_to(tmp_path / "pipe.yaml")
-    new = write_env(tmp_path / "config" / "new.yaml", "new", s3)
-    shared = ("error: config/new.yaml: backend.key: s3://acme-state/shared/terraform.tfstate is also the state of "
-              "'broken' (config/broken.yaml)")
+    write_env(tmp_path / "config" / "new.yaml", "new", s3)
+    shared = (
+        "error: config/new.yaml: backend.key: s3://acme-state/shared/terraform.tfstate is also the state of "
+        "'broken' (config/broken.yaml)"
+    )
     for args in (["--config", "config/new.yaml"], ["--config", "config/broken.yaml", "--config", "config/new.yaml"]):
         result = check_in(tmp_path, *args)
         assert result.returncode == 2
         assert shared in result.stderr, result.stderr
     result = check_in(tmp_path, "--config", "config/broken.yaml", "--config", "config/new.yaml")
-    assert "error: config/broken.yaml: backend.key: s3://acme-state/shared/terraform.tfstate is also the state of " \
-           "'new' (config/new.yaml)" in result.stderr
+    assert (
+        "error: config/broken.yaml: backend.key: s3://acme-state/shared/terraform.tfstate is also the state of "
+        "'new' (config/new.yaml)" in result.stderr
+    )
     assert "error: config/broken.yaml: fleets.chat.autoscaling_group" in result.stderr
     data["backend"]["bucket"] = "Not_A_Bucket"
     broken.write_text(yaml.safe_dump(data))
@@ -311,7 +335,8 @@ def test_environment_files_that_are_not_regular_files(tmp_path):
     result = check_in(tmp_path)
     assert result.returncode == 2
     assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
-        f"error: config/{name}.yaml: is not a regular file" for name in ("folder", "pipe", "zero")], result.stderr
+        f"error: config/{name}.yaml: is not a regular file" for name in ("folder", "pipe", "zero")
+    ], result.stderr
 
 
 def test_an_alias_of_an_environment_file_is_another_environment_file(tmp_path):
@@ -336,8 +361,9 @@ def test_interpreter_without_the_packages_gets_a_clear_error():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-S", "main.py", "--check"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-S", "main.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert re.match(r"error: Python package '(yaml|pydantic)' is not installed for ", result.stderr), result.stderr

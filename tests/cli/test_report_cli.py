@@ -113,12 +113,15 @@ def test_report_output_is_deterministic_and_portable(examples_out, tmp_path):
 def test_report_imports_neither_cdktf_nor_the_provider(examples_out):
     code = (
         "import sys\n"
-        "from stacks.report.cli import main\n"
+        "from stacks.cli.report import main\n"
         f"rc = main(['--outdir', {str(examples_out)!r}])\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'cdktf_cdktf_provider_aws', 'jsii', 'constructs'))\n"
+        "heavy = ('cdktf', 'cdktf_cdktf_provider_aws', 'jsii', 'constructs')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
         "assert rc == 0 and not bad, (rc, bad)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -146,8 +149,15 @@ def test_missed_objective_exits_1_and_names_it(tmp_path):
 def test_met_objectives_exit_0(tmp_path):
     out, cfg = tmp_path / "out", tmp_path / "config"
     write_stack(out, "seedenv", seed(min_size=2).build())
-    write_config(cfg, "seedenv", {"max_unhealthy_detection_seconds": 63, "min_capacity_after_az_loss_percent": 50,
-                                  "max_single_points_of_failure": 0})
+    write_config(
+        cfg,
+        "seedenv",
+        {
+            "max_unhealthy_detection_seconds": 63,
+            "min_capacity_after_az_loss_percent": 50,
+            "max_single_points_of_failure": 0,
+        },
+    )
     result = run_report("--outdir", str(out), "--config-dir", str(cfg))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("  ok    ") == 3

@@ -24,16 +24,43 @@ EXAMPLE_CONFIGS = sorted((ROOT / "config").glob("*.yaml"))
 
 # Keys Atlantis accepts in a repo-level atlantis.yaml (version 3), and its built-in steps
 # (runatlantis/atlantis server/core/config/raw: repo_cfg.go, project.go, step.go).
-REPO_KEYS = {"version", "projects", "workflows", "policies", "automerge", "parallel_apply", "parallel_plan",
-             "delete_source_branch_on_merge", "allowed_regexp_prefixes", "abort_on_execution_order_fail"}
-PROJECT_KEYS = {"name", "branch", "dir", "workspace", "workflow", "terraform_version", "autoplan",
-                "plan_requirements", "apply_requirements", "import_requirements", "delete_source_branch_on_merge",
-                "repo_locking", "repo_locks", "execution_order_group", "depends_on", "silence_pr_comments"}
+REPO_KEYS = {
+    "version",
+    "projects",
+    "workflows",
+    "policies",
+    "automerge",
+    "parallel_apply",
+    "parallel_plan",
+    "delete_source_branch_on_merge",
+    "allowed_regexp_prefixes",
+    "abort_on_execution_order_fail",
+}
+PROJECT_KEYS = {
+    "name",
+    "branch",
+    "dir",
+    "workspace",
+    "workflow",
+    "terraform_version",
+    "autoplan",
+    "plan_requirements",
+    "apply_requirements",
+    "import_requirements",
+    "delete_source_branch_on_merge",
+    "repo_locking",
+    "repo_locks",
+    "execution_order_group",
+    "depends_on",
+    "silence_pr_comments",
+}
 BUILTIN_STEPS = {"init", "plan", "apply", "show", "policy_check", "import", "state_rm"}
 
 
 def python(*args: str, cwd: Path = ROOT, **extra_env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env(**extra_env), capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env(**extra_env), capture_output=True, text=True, timeout=600
+    )
 
 
 def atlantis_doc() -> dict:
@@ -51,14 +78,14 @@ def stack_names() -> list[str]:
 
 def test_atlantis_yaml_is_current():
     """Fails when config/*.yaml changed without `make atlantis`."""
-    result = python("-m", "stacks.atlantis", "--check")
+    result = python("-m", "stacks.cli.atlantis", "--check")
     assert result.returncode == 0, result.stderr
 
 
 def test_atlantis_check_fails_when_stale(tmp_path):
     stale = tmp_path / "atlantis.yaml"
     stale.write_text(ATLANTIS.read_text().replace("name: dev\n", "name: development\n"))
-    result = python("-m", "stacks.atlantis", "--check", "--output", str(stale))
+    result = python("-m", "stacks.cli.atlantis", "--check", "--output", str(stale))
     assert result.returncode == 1
     assert "is stale: run `make atlantis`" in result.stderr
 
@@ -132,7 +159,9 @@ def test_every_project_dir_exists_after_synth(synth_dir):
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
-        cwd=repo, check=True, capture_output=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -162,7 +191,7 @@ def test_atlantis_pre_workflow_hook_and_workflow(tmp_path):
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "pull request head")
 
-    hook = python("-m", "stacks.atlantis", "--synth", cwd=repo)
+    hook = python("-m", "stacks.cli.atlantis", "--synth", cwd=repo)
     assert hook.returncode == 0, hook.stdout + hook.stderr
     assert all(r.returncode == 0 for r in _guards(repo).values()), _guards(repo)
     for name in stack_names():
@@ -185,16 +214,18 @@ def test_atlantis_pre_workflow_hook_and_workflow(tmp_path):
     data = yaml.safe_load((repo / "config" / "dev.yaml").read_text())
     data["name"] = "dev2"
     (repo / "config" / "dev2.yaml").write_text(yaml.safe_dump(data))
-    hook = python("-m", "stacks.atlantis", "--synth", cwd=repo)
+    hook = python("-m", "stacks.cli.atlantis", "--synth", cwd=repo)
     assert hook.returncode == 1 and "atlantis.yaml is stale" in hook.stderr
     assert not (repo / "cdktf.out" / ".synth-commit").exists()
 
     # An invalid config: the hook fails (exit 2) and leaves no stamp; the plan stops.
     (repo / "config" / "dev2.yaml").unlink()
-    (repo / "config" / "dev.yaml").write_text((repo / "config" / "dev.yaml").read_text().replace("min_size: 1", "min_size: 5"))
+    (repo / "config" / "dev.yaml").write_text(
+        (repo / "config" / "dev.yaml").read_text().replace("min_size: 1", "min_size: 5")
+    )
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "broken config")
-    hook = python("-m", "stacks.atlantis", "--synth", cwd=repo)
+    hook = python("-m", "stacks.cli.atlantis", "--synth", cwd=repo)
     assert hook.returncode == 2 and "min_size: must not exceed max_size" in hook.stderr
     assert all(r.returncode == 1 for r in _guards(repo).values())
     # Terraform's files in the stack folder survived the hook's runs.
@@ -221,7 +252,7 @@ def test_tfc_export_is_current(synth_dir):
         assert (ROOT / "terraform" / name / "cdk.tf.json").read_bytes() == (
             synth_dir / "stacks" / name / "cdk.tf.json"
         ).read_bytes(), f"terraform/{name}/cdk.tf.json is stale: run `make tfc-export`"
-    result = python("-m", "stacks.tfc", "--check", "--synthesized", str(synth_dir))
+    result = python("-m", "stacks.cli.tfc", "--check", "--synthesized", str(synth_dir))
     assert result.returncode == 0, result.stderr
 
 
@@ -242,7 +273,7 @@ def test_tfc_check_fails_when_stale_and_export_repairs(synth_dir, tmp_path):
     (root / "retired" / "cdk.tf.json").write_text("{}\n")
     (root / "notes").mkdir()
     (root / "notes" / "README.md").write_text("kept\n")
-    args = ["-m", "stacks.tfc", "--synthesized", str(synth_dir), "--root", str(root)]
+    args = ["-m", "stacks.cli.tfc", "--synthesized", str(synth_dir), "--root", str(root)]
 
     result = python(*args, "--check")
     assert result.returncode == 1
@@ -258,7 +289,7 @@ def test_tfc_check_fails_when_stale_and_export_repairs(synth_dir, tmp_path):
 
     # With nothing given, the check synthesizes by itself; a missing export is reported.
     shutil.rmtree(root / name)
-    result = python("-m", "stacks.tfc", "--check", "--root", str(root))
+    result = python("-m", "stacks.cli.tfc", "--check", "--root", str(root))
     assert result.returncode == 1 and f"{name}/cdk.tf.json: missing" in result.stderr
 
 
@@ -266,5 +297,9 @@ def test_tfc_check_fails_when_stale_and_export_repairs(synth_dir, tmp_path):
 def test_make_targets_exist(target):
     result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert {"atlantis": "-m stacks.atlantis", "atlantis-synth": "-m stacks.atlantis --synth",
-            "tfc-export": "-m stacks.tfc", "tfc-check": "-m stacks.tfc --check"}[target] in result.stdout
+    assert {
+        "atlantis": "-m stacks.cli.atlantis",
+        "atlantis-synth": "-m stacks.cli.atlantis --synth",
+        "tfc-export": "-m stacks.cli.tfc",
+        "tfc-check": "-m stacks.cli.tfc --check",
+    }[target] in result.stdout
