@@ -15,8 +15,8 @@ loads each submodule on first use, so Node also loads only what the stacks creat
 second preload, ``jsii_token_traces.js``, stops cdktf from capturing a JavaScript stack
 trace for every token (under jsii those traces show only the kernel's frames).
 
-The synthesized JSON is byte-identical either way (``tests/test_fast_import.py`` and
-``tests/test_cli_paths.py``). Import this module before anything imports ``cdktf``:
+The synthesized JSON is byte-identical either way (``tests/synth/test_fast_import.py`` and
+``tests/cli/test_cli_paths.py``). Import this module before anything imports ``cdktf``:
 the jsii runtime starts with the first ``cdktf``/``constructs`` import, and a runtime
 started earlier keeps the eager index (correct output, only slower).
 
@@ -372,7 +372,7 @@ def speed_up_type_checks() -> int:
       About two thirds of the calls, and most of typeguard's time.
 
     Every other check still runs, so a wrong type (or ``None`` for a required argument)
-    still raises ``TypeError`` (``tests/test_fast_import.py``). The change is made in the
+    still raises ``TypeError`` (``tests/synth/test_fast_import.py``). The change is made in the
     namespace the modules' functions run in (:data:`TYPE_CHECKED_PACKAGES`; their
     ``typing`` is replaced by a copy with those caches, and their module level
     ``check_type`` is wrapped): the modules end with ``publication.publish()``,

@@ -16,7 +16,7 @@
  * `cdktf/lib/tokens/private/stack-trace.js` whose exports are exactly one
  * one-parameter function `captureStackTrace` is changed; anything else (another cdktf
  * layout) is left as it is, after a warning on stderr. Synthesized output does not
- * change (tests/test_cli_paths.py compares it with a run without the preloads).
+ * change (tests/cli/test_cli_paths.py compares it with a run without the preloads).
  *
  * Set by stacks/aws.py through NODE_OPTIONS while it starts the jsii runtime.
  * AI_FLEET_LAZY_INDEX_STATS=FILE appends `traces <file>` when the change is made, for

@@ -59,11 +59,13 @@ def synthesize(
     if problem:
         raise OutputDirError(problem)
     # Deferred: loading cdktf starts the jsii runtime. stacks.aws first, so the runtime
-    # starts with the lazy provider index (see stacks/aws.py).
-    from cdktf import App
-
+    # starts with the lazy provider index (see stacks/aws.py); the import sorter must
+    # not move cdktf before it.
+    # isort: off
     from . import aws
+    from cdktf import App
     from .fleet_stack import FleetStack
+    # isort: on
 
     aws.speed_up_type_checks()
 

@@ -174,7 +174,7 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
     - ``aws_autoscaling_group`` with ``instance_refresh``: moto does not implement
       StartInstanceRefresh, which the provider calls when the launch template version
       changes: the block is overridden by an empty ``dynamic`` block (AMI change). The
-      product keeps the block (tests/test_synth_output.py checks it).
+      product keeps the block (tests/synth/test_synth_output.py checks it).
     - ``aws_autoscaling_group``: moto does not store DefaultInstanceWarmup, so it
       re-plans ``0 -> N`` forever: ignored (idempotence). The product's own
       ``ignore_changes`` entries (``desired_capacity``) are kept as they are.
@@ -236,7 +236,7 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         # State in S3 or HCP Terraform needs those services: the override's backend block
         # takes precedence over the original backend or cloud block (Terraform override
         # files), so the emulated stack keeps its state in a local file. The S3 backend
-        # itself round-trips state against moto in tests/test_backends.py.
+        # itself round-trips state against moto in tests/synth/test_backends.py.
         out["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
     return out
 

@@ -450,7 +450,7 @@ class Lifecycle:
             assert (dist["OnDemandBaseCapacity"], dist["OnDemandPercentageAboveBaseCapacity"]) == (0, 0)
         # else: moto gap, named: a group created with desired capacity 0 comes back
         # without its mixed instances policy (see emulator.override); the synthesized
-        # policy is checked in tests/test_ai_features.py.
+        # policy is checked in tests/synth/test_ai_features.py.
         self.check_scaling_policies(fleet_name, fleet, spot_name, out["alb_arn"], tg_arn, prefix=f"{fleet_name}-spot")
         assert hooks_of(spot_name) == expected_hooks, "the spot group passes through the same hooks"
 

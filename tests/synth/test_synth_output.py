@@ -219,7 +219,7 @@ def test_prod_checks_existing_subnets_at_plan_time(stacks):
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_backend_and_outputs(stacks, name):
     s = stacks[name]
-    # The backend block of each example is asserted in tests/test_backends.py.
+    # The backend block of each example is asserted in tests/synth/test_backends.py.
     assert list(s["terraform"]["backend"]) == [{"dev": "local", "prod": "s3"}[name]]
     assert s["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
     for out in (
