@@ -107,5 +107,6 @@ def describe_change(old_stack_json: dict, new_stack_json: dict) -> str | None:
         return f"backend settings changed ({after}); run `terraform init -reconfigure`"
     return (
         f"state moves from {before} to {after}; run `terraform init -migrate-state` in the "
-        "stack folder before any plan (README: Changing the backend of a deployed environment)"
+        "stack folder before any plan (docs/state-backends.md: Changing the backend of a "
+        "deployed environment)"
     )

@@ -49,7 +49,14 @@ class EnvironmentConfig(StrictModel):
         False,
         description="Production environment: turns on ALB deletion protection and the WAF web ACL by default.",
     )
-    tags: TagMap = Field(default_factory=dict)
+    tags: TagMap = Field(
+        default_factory=dict,
+        description="Added to every resource, with environment=<name> and managed-by=ai-fleet-terraform "
+        "(provider default_tags, and explicitly on Auto Scaling groups and the instances and volumes "
+        "they launch). At most 45 (AWS allows 50 per resource; the stacks add up to five), keys "
+        "1-128 characters not starting with 'aws:', values up to 256; letters, digits, spaces and "
+        "_ . : / = + - @.",
+    )
     network: NetworkConfig = Field(..., description="Existing VPC and subnets, or a VPC the stack creates.")
     load_balancer: LoadBalancerConfig = Field(..., description="The Application Load Balancer.")
     fleets: dict[FleetName, FleetConfig] = Field(

@@ -6,7 +6,7 @@ line each with its reason: ``.checkov.yaml`` for production stacks and
 ``.checkov.non-production.yaml`` for the others (the same lines plus what a
 non-production environment leaves out by design). The tests also prove that every
 skip is still needed (the unskipped scan of the examples fails exactly those checks)
-and that the README reports the counts.
+and that docs/security.md reports the counts.
 """
 
 from __future__ import annotations
@@ -108,11 +108,11 @@ def test_skip_lists_have_reasons_and_stay_in_sync():
     assert nonprod_lines[: len(prod_lines)] == prod_lines, "non-production repeats the production skips first"
 
 
-def test_readme_reports_the_skip_counts():
-    text = " ".join((ROOT / "README.md").read_text().split())
+def test_security_doc_reports_the_skip_counts():
+    text = " ".join((ROOT / "docs" / "security.md").read_text().split())
     production = len(skips(PRODUCTION))
     nonprod = len(skips(NON_PRODUCTION))
     assert f"**{production} skipped checks** for production stacks" in text
     assert f"**{nonprod} skipped checks** for non-production stacks" in text
     for check in skips(NON_PRODUCTION):
-        assert f"`{check}`" in text, f"README does not list {check}"
+        assert f"`{check}`" in text, f"docs/security.md does not list {check}"
