@@ -15,21 +15,30 @@ the configured one, or one the stack creates, encrypted with the AWS managed SNS
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from cdktf import TerraformStack
 
 from .aws import aws
-from .config import FleetConfig
+from .config import FleetAlarmsConfig
 from .parts import Part
+
+
+@dataclass(frozen=True)
+class FleetAlarms:
+    """What one fleet's alarms need: its ``alarms`` section, the p99 response time
+    threshold in seconds (``FleetConfig.effective_p99_target_response_time``) and its
+    target group's ``arn_suffix`` token."""
+
+    alarms: FleetAlarmsConfig
+    p99_threshold: float
+    target_group_arn_suffix: str
 
 
 class Alarms(Part):
     """Creates the SNS topic of environment ``name`` (unless ``sns_topic_arn`` names
-    one) and three alarms per fleet of ``fleets`` (their ``alarms`` sections and
-    derived thresholds).
-
-    ``target_group_arn_suffixes`` maps fleet name to its target group's ``arn_suffix``
-    token and ``alb_arn_suffix`` is the ALB's. Attribute ``topic_arn`` (str token).
+    one) and three alarms per fleet of ``fleets`` on the ALB ``alb_arn_suffix``.
+    Attribute ``topic_arn`` (str token).
     """
 
     def __init__(
@@ -39,8 +48,7 @@ class Alarms(Part):
         *,
         name: str,
         sns_topic_arn: str | None,
-        fleets: Mapping[str, FleetConfig],
-        target_group_arn_suffixes: Mapping[str, str],
+        fleets: Mapping[str, FleetAlarms],
         alb_arn_suffix: str,
     ):
         super().__init__(scope, id_)
@@ -56,8 +64,8 @@ class Alarms(Part):
             self.topic_arn = topic.arn
         for fleet_name, fleet in fleets.items():
             a = fleet.alarms
-            dims = {"TargetGroup": target_group_arn_suffixes[fleet_name], "LoadBalancer": alb_arn_suffix}
-            p99 = fleet.effective_p99_target_response_time
+            dims = {"TargetGroup": fleet.target_group_arn_suffix, "LoadBalancer": alb_arn_suffix}
+            p99 = fleet.p99_threshold
             specs = [
                 (
                     "unhealthy-hosts",

@@ -8,12 +8,12 @@ from cdktf import TerraformStack
 from constructs import Construct
 
 from .access_logs import AccessLogsBucket
-from .alarms import Alarms
+from .alarms import Alarms, FleetAlarms
 from .aws import aws
 from .backend import add_backend
 from .config import EnvironmentConfig
 from .fleet import FleetGroup
-from .load_balancer import LoadBalancer, Route
+from .load_balancer import ListenerRoute, LoadBalancer
 from .log_encryption import LogsKey
 from .network import Network
 from .outputs import FleetOutputs, Outputs
@@ -105,7 +105,7 @@ class FleetStack(TerraformStack):
             security_group_id=sgs.alb_security_group_id,
             default_target_group_arn=target_groups[cfg.default_fleet].target_group_arn,
             routes=[
-                Route(fleet_name, fleet.listener_rule, target_groups[fleet_name].target_group_arn)
+                ListenerRoute(fleet_name, fleet.listener_rule, target_groups[fleet_name].target_group_arn)
                 for fleet_name, fleet in cfg.fleets.items()
                 if fleet.listener_rule is not None
             ],
@@ -169,8 +169,14 @@ class FleetStack(TerraformStack):
                 "alarms",
                 name=name,
                 sns_topic_arn=cfg.alarms.sns_topic_arn,
-                fleets=cfg.fleets,
-                target_group_arn_suffixes={n: tg.target_group_arn_suffix for n, tg in target_groups.items()},
+                fleets={
+                    fleet_name: FleetAlarms(
+                        alarms=fleet.alarms,
+                        p99_threshold=fleet.effective_p99_target_response_time,
+                        target_group_arn_suffix=target_groups[fleet_name].target_group_arn_suffix,
+                    )
+                    for fleet_name, fleet in cfg.fleets.items()
+                },
                 alb_arn_suffix=lb.alb_arn_suffix,
             ).topic_arn
         Outputs(

@@ -26,7 +26,7 @@ from .parts import Part
 
 
 @dataclass(frozen=True)
-class Route:
+class ListenerRoute:
     """A non-default fleet's way in: its ``listener_rule`` and its target group's ARN."""
 
     fleet_name: str
@@ -39,7 +39,7 @@ class LoadBalancer(Part):
 
     Takes the ``load_balancer`` section, the effective ``idle_timeout`` (seconds) and
     ``deletion_protection``, the subnets and security group, the target group ARN of
-    the default fleet and one :class:`Route` per other fleet, plan-time
+    the default fleet and one :class:`ListenerRoute` per other fleet, plan-time
     ``preconditions`` on the subnets, the access log bucket name (None: no access logs)
     and ``depends_on`` (resources the ALB waits for, such as the log bucket's policy).
     Attributes: ``alb_arn``, ``alb_arn_suffix``, ``alb_dns_name`` and ``alb_zone_id``
@@ -58,7 +58,7 @@ class LoadBalancer(Part):
         subnet_ids: Sequence[str],
         security_group_id: str,
         default_target_group_arn: str,
-        routes: Sequence[Route] = (),
+        routes: Sequence[ListenerRoute] = (),
         preconditions: Sequence[Precondition] = (),
         access_logs_bucket: str | None = None,
         depends_on: Sequence[Any] = (),

@@ -11,9 +11,6 @@ import sys
 
 from ..config import ConfigError
 
-#: Exit code for invalid configs or arguments.
-EXIT_INVALID = 2
-
 
 def print_problems(exc: ConfigError, outcome: str) -> int:
     """Print one ``error: <file>: <field>: <message>`` line per problem of ``exc`` to
@@ -23,7 +20,7 @@ def print_problems(exc: ConfigError, outcome: str) -> int:
     for problem in exc.problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"{len(exc.problems)} problem(s) found; {outcome}", file=sys.stderr)
-    return EXIT_INVALID
+    return 2
 
 
 #: Oldest Terraform that understands the ``cloud`` block (Terraform 1.1).

@@ -23,8 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks.cli.schema", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated document is stale")
     args = parser.parse_args(argv)
+    documents = generated()
     stale = []
-    for name, text in generated().items():
+    for name, text in documents.items():
         path = Path(name)
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
@@ -35,10 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check and stale:
         print(f"error: {', '.join(stale)} stale: run `make schema` and commit the result", file=sys.stderr)
         return 1
-    print(
-        f"{'checked' if args.check else 'wrote'} {', '.join(generated())}"
-        + (f" ({len(stale)} changed)" if stale and not args.check else "")
-    )
+    changed = f" ({len(stale)} changed)" if stale and not args.check else ""
+    print(f"{'checked' if args.check else 'wrote'} {', '.join(documents)}{changed}")
     return 0
 
 

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         configs = load_all(discover())
     except ConfigError as exc:
         return print_problems(exc, "nothing was exported.")
-    names = cloud_stacks(configs)
+    names = sorted(cloud_stacks(configs))
     root = Path(args.root)
     with tempfile.TemporaryDirectory(prefix="tfc-export-") as tmp:
         if args.synthesized:

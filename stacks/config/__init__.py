@@ -39,7 +39,7 @@ from .autoscaling import (
     WarmPool,
 )
 from .backend import BackendConfig, CloudBackend, LocalBackend, S3Backend
-from .base import Finding, StrictModel, under
+from .base import FieldProblem, StrictModel, under
 from .checks import advisories, cross_section_problems
 from .environment import MANAGED_BY, CloudwatchLogsConfig, EnvironmentConfig
 from .environments import cloud_stacks, discover, load_all, name_clashes
@@ -72,7 +72,7 @@ __all__ = [
     "CreateVpc",
     "CustomMetric",
     "EnvironmentConfig",
-    "Finding",
+    "FieldProblem",
     "FleetAlarmsConfig",
     "FleetConfig",
     "HealthCheck",

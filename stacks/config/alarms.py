@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import Arn
 
 
@@ -33,7 +33,7 @@ class FleetAlarmsConfig(StrictModel):
         3, ge=1, le=100, description="Datapoints; period x evaluation_periods at most one day (CloudWatch)."
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """The evaluated window within CloudWatch's limit (PutMetricAlarm: one day for
         periods below one hour, seven days for longer ones)."""
         limit = 86400 if self.period < 3600 else 604800

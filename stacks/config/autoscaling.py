@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import InstanceType, Percent
 
 
@@ -48,7 +48,7 @@ class InstanceTypeChoice(StrictModel):
             t if isinstance(t, InstanceOverride) else InstanceOverride(instance_type=t) for t in self.instance_types
         ]
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Each instance type once."""
         types = [o.instance_type for o in self.overrides()]
         if len(set(types)) != len(types):
@@ -70,7 +70,7 @@ class MixedInstancesPolicy(InstanceTypeChoice):
         "prioritized", description="prioritized: on-demand instances follow the order of instance_types."
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Each type once; weights for every type or for none."""
         out = super().own_problems()
         weights = [o.weighted_capacity is None for o in self.overrides()]
@@ -97,10 +97,10 @@ class InstanceRefresh(StrictModel):
     auto_rollback: bool = Field(True, description="Roll back when the refresh fails.")
     skip_matching: bool = Field(True, description="Skip instances already on the new template.")
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """At most 100 points between the healthy percentages; ascending checkpoints;
         a checkpoint delay only with checkpoints."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         if self.max_healthy_percentage - self.min_healthy_percentage > 100:
             out.append(("max_healthy_percentage", "may exceed min_healthy_percentage by at most 100"))
         cps = self.checkpoint_percentages
@@ -129,7 +129,7 @@ class WarmPool(StrictModel):
     )
 
 
-def _size_problems(min_size: int, max_size: int, desired: int | None) -> list[Finding]:
+def _size_problems(min_size: int, max_size: int, desired: int | None) -> list[FieldProblem]:
     """``min_size <= desired_capacity <= max_size`` (desired checked only when the
     bounds are in order)."""
     if min_size > max_size:
@@ -163,7 +163,7 @@ class SpotAutoscalingGroupConfig(InstanceTypeChoice):
         """Desired capacity, defaulting to ``min_size``."""
         return self.min_size if self.desired_capacity is None else self.desired_capacity
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Sizes in order; each type once."""
         return _size_problems(self.min_size, self.max_size, self.desired_capacity) + super().own_problems()
 
@@ -223,7 +223,7 @@ class AutoscalingGroupConfig(StrictModel):
         """Desired capacity, defaulting to ``min_size``."""
         return self.min_size if self.desired_capacity is None else self.desired_capacity
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Sizes in order; a valid instance lifetime; a warm pool only without a mixed
         instances policy (PutWarmPool rejects it) and sized within the group; an
         on-demand base within ``max_size``."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Discriminator, Field, StringConstraints, Tag
 
 from ..secrets import shown
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import AwsRegion, RelativePath, S3BucketName
 
 BACKEND_TYPES = ("local", "s3", "cloud")
@@ -237,7 +237,7 @@ class S3Backend(StrictModel):
         prefix = "" if partition == "aws" else f"{partition}:"
         return f"{prefix}s3://{self.bucket}/{self.state_key(name)}"
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """State locking on: a lock file or a DynamoDB table."""
         if not self.lockfile and self.dynamodb_table is None:
             return [
@@ -268,7 +268,7 @@ class CloudWorkspaces(StrictModel):
         "created in; default: the organization's default project.",
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Exactly one of ``name`` and ``tags``."""
         if (self.name is None) == (self.tags is None):
             return [("", "set exactly one of name (one workspace) and tags (every workspace with these tags)")]

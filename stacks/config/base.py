@@ -9,7 +9,7 @@ Validation has three passes (:func:`stacks.config.parse_config`):
    whole document, then the rules that span sections (:mod:`stacks.config.checks`);
 3. the files a config points to (user data scripts, :mod:`stacks.config.loading`).
 
-A rule returns :data:`Finding` pairs whose field path is relative to the section that
+A rule returns :data:`FieldProblem` pairs whose field path is relative to the section that
 found it; the caller prefixes it (:func:`under`), so a section never needs to know
 where it sits in the document.
 """
@@ -24,10 +24,10 @@ from pydantic_core import PydanticCustomError
 
 #: One broken rule: the field path relative to the section that found it ("" for the
 #: section itself) and the message.
-Finding = tuple[str, str]
+FieldProblem = tuple[str, str]
 
 
-def under(prefix: str, findings: Iterable[Finding]) -> list[Finding]:
+def under(prefix: str, findings: Iterable[FieldProblem]) -> list[FieldProblem]:
     """``findings`` with their paths moved under ``prefix`` (a field name, dict key or
     list index of the enclosing section)."""
     return [(f"{prefix}.{path}" if path else prefix, message) for path, message in findings]
@@ -65,13 +65,13 @@ class StrictModel(BaseModel):
                 )
         return value
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """The rules across this section's own fields that the values break, as
-        :data:`Finding` pairs relative to this section. Sections with such rules
+        :data:`FieldProblem` pairs relative to this section. Sections with such rules
         override it; the default finds nothing."""
         return []
 
-    def problems(self) -> list[Finding]:
+    def problems(self) -> list[FieldProblem]:
         """Every rule across fields broken in this section and the sections nested in
         it: :meth:`own_problems` first, then each nested section's (in field order,
         through dicts and lists), paths relative to this section. Empty when consistent.
@@ -82,7 +82,7 @@ class StrictModel(BaseModel):
         return found
 
 
-def _nested_problems(value: object) -> list[Finding]:
+def _nested_problems(value: object) -> list[FieldProblem]:
     if isinstance(value, StrictModel):
         return value.problems()
     if isinstance(value, dict):

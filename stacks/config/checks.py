@@ -9,17 +9,17 @@ derived from the name. Paths in the results are absolute (from the document's ro
 from __future__ import annotations
 
 from .backend import S3Backend
-from .base import Finding, under
+from .base import FieldProblem, under
 from .environment import EnvironmentConfig
 
 
-def cross_section_problems(cfg: EnvironmentConfig) -> list[Finding]:
+def cross_section_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """Rules spanning sections of ``cfg`` (a config whose every section is valid on its
     own); empty when consistent."""
     return [*_region_problems(cfg), *_routing_problems(cfg), *_waf_problems(cfg), *_backend_problems(cfg)]
 
 
-def _region_problems(cfg: EnvironmentConfig) -> list[Finding]:
+def _region_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """A created VPC's AZs are in the environment's region."""
     cv = cfg.network.create_vpc
     if cv is None:
@@ -31,10 +31,10 @@ def _region_problems(cfg: EnvironmentConfig) -> list[Finding]:
     ]
 
 
-def _routing_problems(cfg: EnvironmentConfig) -> list[Finding]:
+def _routing_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """Several fleets behind one ALB: exactly one default fleet, a listener rule for
     each other one, distinct priorities and conditions, no path routed twice."""
-    out: list[Finding] = []
+    out: list[FieldProblem] = []
     defaults = [name for name, f in cfg.fleets.items() if f.default]
     if len(cfg.fleets) > 1 and len(defaults) != 1:
         out.append(
@@ -84,7 +84,7 @@ def _routing_problems(cfg: EnvironmentConfig) -> list[Finding]:
     return out
 
 
-def _waf_problems(cfg: EnvironmentConfig) -> list[Finding]:
+def _waf_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """A web ACL that is on (explicitly or through ``production``) has rules."""
     waf = cfg.load_balancer.waf
     if cfg.waf_enabled and not waf.managed_rule_groups and waf.rate_limit is None:
@@ -94,7 +94,7 @@ def _waf_problems(cfg: EnvironmentConfig) -> list[Finding]:
     return []
 
 
-def _backend_problems(cfg: EnvironmentConfig) -> list[Finding]:
+def _backend_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """With a DynamoDB lock table, the state key (derived from the name by default)
     does not end in ``-md5``."""
     b = cfg.backend
@@ -109,10 +109,10 @@ def _backend_problems(cfg: EnvironmentConfig) -> list[Finding]:
     return []
 
 
-def advisories(cfg: EnvironmentConfig) -> list[Finding]:
+def advisories(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """Risky but valid choices, as warnings (synth goes on): an ALB idle timeout shorter
     than the longest request, then each fleet's own (:meth:`FleetConfig.advisories`)."""
-    out: list[Finding] = []
+    out: list[FieldProblem] = []
     longest = max(f.effective_max_request_seconds for f in cfg.fleets.values())
     idle = cfg.load_balancer.idle_timeout
     if idle is not None and idle < longest:

@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field
 
 from .alarms import AlarmsConfig
 from .backend import BackendConfig, LocalBackend
-from .base import Finding, StrictModel
+from .base import StrictModel
 from .fleet import FleetConfig
 from .load_balancer import LoadBalancerConfig
 from .network import NetworkConfig
@@ -15,9 +15,6 @@ from .types import Arn, AwsRegion, EnvName, FleetName, TagMap
 
 #: Value of the ``managed-by`` tag on every resource the stacks create.
 MANAGED_BY = "ai-fleet-terraform"
-
-#: AWS's limit on load balancer names (``<name>-alb``).
-ALB_NAME_MAX = 32
 
 
 class CloudwatchLogsConfig(StrictModel):
@@ -74,12 +71,6 @@ class EnvironmentConfig(StrictModel):
     cloudwatch_logs: CloudwatchLogsConfig = Field(
         CloudwatchLogsConfig(), description="Encryption of the log groups the stack creates."
     )
-
-    def own_problems(self) -> list[Finding]:
-        """The ALB name ``<name>-alb`` within AWS's 32 characters."""
-        if len(f"{self.name}-alb") > ALB_NAME_MAX:
-            return [("name", f"ALB name '{self.name}-alb' exceeds AWS's 32 characters")]
-        return []
 
     @property
     def default_tags(self) -> dict[str, str]:

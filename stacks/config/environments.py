@@ -213,5 +213,6 @@ def name_clashes(configs: list[tuple[Path, EnvironmentConfig]], others: list[Pat
 
 
 def cloud_stacks(configs: list[tuple[Path, EnvironmentConfig]]) -> list[str]:
-    """Names of the stacks whose state is in HCP Terraform (a ``cloud`` backend), sorted."""
-    return sorted(cfg.name for _, cfg in configs if cfg.uses_cloud_backend)
+    """Names of the stacks whose state is in HCP Terraform (a ``cloud`` backend), in the
+    order of ``configs``."""
+    return [cfg.name for _, cfg in configs if cfg.uses_cloud_backend]

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .alarms import FleetAlarmsConfig
 from .autoscaling import AutoscalingGroupConfig, LifecycleHooks, SpotAutoscalingGroupConfig
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .launch_template import LaunchTemplateConfig
 from .listener_rule import ListenerRule
 from .presets import ALB_GRPC_DEFAULT_PATH, PRESETS, Preset
@@ -53,7 +53,7 @@ class FleetConfig(StrictModel):
     scaling: ScalingConfig = Field(ScalingConfig(), description="Target tracking and scheduled actions.")
     alarms: FleetAlarmsConfig = Field(FleetAlarmsConfig(), description="CloudWatch alarms of the fleet.")
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Spot capacity either from the main group's mixed instances policy or from a
         spot group, not both."""
         if self.spot_autoscaling_group is not None and self.autoscaling_group.mixed_instances_policy is not None:
@@ -185,13 +185,13 @@ class FleetConfig(StrictModel):
             mip is not None and mip.on_demand_percentage_above_base_capacity < 100
         )
 
-    def advisories(self) -> list[Finding]:
-        """Risky but valid choices of this fleet, as :data:`Finding` warnings: explicit
+    def advisories(self) -> list[FieldProblem]:
+        """Risky but valid choices of this fleet, as :data:`FieldProblem` warnings: explicit
         timings shorter than the model load or request time they must cover, spot
         capacity with fewer than two instance types (spot pools run dry one type at a
         time; the EC2 spot best practices ask for diversification), and hibernated warm
         pools."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         load = self.effective_model_load_seconds
         hooked = self.lifecycle_hooks.launch is not None
         asg = self.autoscaling_group

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from ..parts import terraform_safe
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import AmiId, Arn, InstanceType, ManagedPolicyArn, SecretReference
 
 #: Attachment keys of the policies every instance role may get (Terraform names
@@ -98,9 +98,9 @@ class LaunchTemplateConfig(StrictModel):
             seen[key] = arn
         return arns
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Exactly one AMI source; each secret reference once."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         if (self.image_id is None) == (self.image_ssm_parameter is None):
             out.append(("", "set exactly one of image_id and image_ssm_parameter"))
         if len(set(self.secret_references)) != len(self.secret_references):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 
 #: ALB rule quotas: condition values and wildcards (``*``, ``?``) per rule, over all
 #: its conditions ("Quotas for your Application Load Balancers").
@@ -31,9 +31,9 @@ class ListenerRule(StrictModel):
         default_factory=list, max_length=5, description="Host names the rule matches, for example embed.example.com."
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """At least one condition; within the per-rule quotas of values and wildcards."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         values = [*self.path_patterns, *self.host_headers]
         if not values:
             out.append(("", "needs path_patterns and/or host_headers"))

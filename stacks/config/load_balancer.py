@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import CertificateArn, Cidr, LogRetentionDays, S3BucketName, distinct_cidrs
 
 
@@ -26,7 +26,7 @@ class AccessLogsConfig(StrictModel):
     enabled: bool = Field(True, description="Write ALB access logs to S3.")
     bucket: S3BucketName | None = Field(
         None,
-        description="Existing bucket to deliver to; default: the stack creates one.",
+        description="Existing bucket to deliver to (S3 bucket naming rules); default: the stack creates one.",
     )
     bucket_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{0,36}$")] | None = Field(
         None,
@@ -49,9 +49,9 @@ class AccessLogsConfig(StrictModel):
         30, ge=1, le=36500, description="Days after which overwritten or deleted versions are removed."
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """``bucket`` or ``bucket_prefix``, not both; no ``AWSLogs`` in ``prefix``."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         if self.bucket is not None and self.bucket_prefix is not None:
             out.append(("bucket_prefix", "cannot be combined with bucket (an existing bucket)"))
         if self.prefix is not None and "AWSLogs" in self.prefix:
@@ -102,7 +102,7 @@ class WafLogging(StrictModel):
         description="Request headers never written to the logs (credentials).",
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Each header once (names compared without case)."""
         headers = [h.lower() for h in self.redacted_headers]
         if len(set(headers)) != len(headers):
@@ -129,9 +129,9 @@ class WafConfig(StrictModel):
     )
     logging: WafLogging = Field(WafLogging(), description="Logging of the requests the web ACL evaluates.")
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Each managed rule group once (by vendor and name)."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         seen: dict[tuple[str, str], int] = {}
         for i, group in enumerate(self.managed_rule_groups):
             key = (group.vendor_name, group.name)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import AvailabilityZone, Cidr, LogRetentionDays, SubnetId, VpcId
 
 
@@ -39,10 +39,10 @@ class CreateVpc(StrictModel):
     enable_flow_logs: bool = Field(True, description="VPC flow logs to a CloudWatch log group the stack creates.")
     flow_logs_retention_in_days: LogRetentionDays = Field(365, description="Retention of the flow-log group, days.")
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Distinct AZs; a /16-/24 VPC (AWS VPC limits) whose subnets are /28 or larger
         and enough for a public and a private subnet per AZ."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         if len(set(self.availability_zones)) != len(self.availability_zones):
             out.append(("availability_zones", "must be distinct Availability Zones"))
         prefix = ipaddress.ip_network(self.cidr_block).prefixlen
@@ -88,10 +88,10 @@ class NetworkConfig(StrictModel):
         """True when the stack creates its own VPC."""
         return self.create_vpc is not None
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """``create_vpc`` or the three existing IDs, not both; two or more distinct
         subnets per list."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         existing = {
             "vpc_id": self.vpc_id,
             "public_subnet_ids": self.public_subnet_ids,

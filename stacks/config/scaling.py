@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..secrets import shown
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 
 
 class CustomMetric(StrictModel):
@@ -84,9 +84,9 @@ class ScheduledAction(StrictModel):
         None, ge=0, le=10000, description="New desired capacity of the group; default: unchanged."
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """At least one size, and the sizes given in order."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         sizes = [self.min_size, self.desired_capacity, self.max_size]
         if all(v is None for v in sizes):
             out.append(("", "set at least one of min_size, max_size and desired_capacity"))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Finding, StrictModel
+from .base import FieldProblem, StrictModel
 from .types import Port
 
 
@@ -46,7 +46,7 @@ class HealthCheck(StrictModel):
         3, ge=2, le=10, description="Consecutive failed checks before a target stops receiving traffic (2-10)."
     )
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """The timeout is shorter than the interval (ELB rejects it otherwise)."""
         if self.timeout >= self.interval:
             return [("timeout", f"must be less than interval ({self.timeout} >= {self.interval})")]
@@ -90,10 +90,10 @@ class TargetGroupConfig(StrictModel):
         """True for a gRPC target group."""
         return self.protocol_version == "GRPC"
 
-    def own_problems(self) -> list[Finding]:
+    def own_problems(self) -> list[FieldProblem]:
         """Slow start 0 or 30-900 s and only with round robin; a matcher in the codes of
         the protocol (gRPC 0-99, HTTP 200-499)."""
-        out: list[Finding] = []
+        out: list[FieldProblem] = []
         if self.slow_start and not 30 <= self.slow_start <= 900:
             out.append(("slow_start", "must be 0 (off) or 30-900 seconds"))
         elif self.slow_start and self.load_balancing_algorithm_type != "round_robin":

@@ -169,12 +169,7 @@ TagMap = Annotated[
         Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_tag_key)],
         Annotated[str, StringConstraints(max_length=256), AfterValidator(_tag_value)],
     ],
-    Field(
-        max_length=MAX_USER_TAGS,
-        description="Tags: at most 45 (AWS allows 50 per resource; the stacks add up to five), "
-        "keys 1-128 characters not starting with 'aws:', values up to 256; letters, digits, "
-        "spaces and _ . : / = + - @.",
-    ),
+    Field(max_length=MAX_USER_TAGS),
 ]
 
 #: Retention periods CloudWatch Logs accepts (``retention_in_days``); 0 keeps logs forever.
@@ -205,12 +200,10 @@ def _s3_bucket(value: str) -> str:
     return value
 
 
+#: S3 general purpose bucket name. ``_s3_bucket`` checks every naming rule (with a message
+#: per rule); the schema gets the character pattern, for editors and the reference doc.
 S3BucketName = Annotated[
     str,
     AfterValidator(_s3_bucket),
-    Field(
-        description="S3 general purpose bucket name: 3-63 lower-case letters, digits, '.' and '-', "
-        "beginning and ending with a letter or digit, not an IP address, without AWS's "
-        "reserved prefixes and suffixes."
-    ),
+    Field(json_schema_extra={"pattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"}),
 ]

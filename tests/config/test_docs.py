@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 from helpers import ROOT
 
-from stacks.config import load_config, parse_config
+from stacks.config import ConfigError, load_config, parse_config
 
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -44,3 +45,17 @@ def test_readme_example_is_a_valid_config_and_matches_the_shipped_dev():
     assert chat.preset == shipped_chat.preset
     assert chat.launch_template.image_ssm_parameter == shipped_chat.launch_template.image_ssm_parameter
     assert chat.scaling == shipped_chat.scaling
+
+
+def test_the_error_example_is_what_the_tool_prints():
+    """README and docs/validation.md show the output for dev.yaml with min_size 5 above
+    max_size 2 and a slow start of 60 s with least outstanding requests."""
+    data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    data["fleets"]["chat"]["autoscaling_group"].update(min_size=5, max_size=2, desired_capacity=None)
+    data["fleets"]["chat"]["target_group"]["slow_start"] = 60
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data, "config/dev.yaml")
+    printed = [f"error: {p}" for p in exc.value.problems]
+    printed.append(f"{len(printed)} problem(s) found; nothing was synthesized and any earlier output is unchanged.")
+    for page in (README, ROOT / "docs" / "validation.md"):
+        assert "\n".join(printed) in page.read_text(), page.name

@@ -13,9 +13,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+# isort: off
+from stacks import aws as _aws  # before cdktf: see the module docstring
 from cdktf import TerraformOutput, TerraformStack, Testing
 
-from stacks import aws as _aws
+# isort: on
 from stacks.config import FleetConfig
 
 _aws.speed_up_type_checks()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from construct_testing import build, expose, fleet, ref
 
-from stacks.alarms import Alarms
+from stacks.alarms import Alarms, FleetAlarms
 
 ALB_SUFFIX = "app/dev-alb/50dc6c495c0c9188"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
@@ -17,8 +17,10 @@ def alarms(sns_topic_arn=None, **fleets):
             "alarms",
             name="dev",
             sns_topic_arn=sns_topic_arn,
-            fleets=fleets,
-            target_group_arn_suffixes={n: f"targetgroup/{n}/1" for n in fleets},
+            fleets={
+                n: FleetAlarms(f.alarms, f.effective_p99_target_response_time, f"targetgroup/{n}/1")
+                for n, f in fleets.items()
+            },
             alb_arn_suffix=ALB_SUFFIX,
         )
         expose(stack, topic=made.topic_arn)

@@ -6,7 +6,7 @@ from cdktf import Fn, Op, Precondition
 from construct_testing import aws, build, expose, ref
 
 from stacks.config import ListenerRule, LoadBalancerConfig
-from stacks.load_balancer import LoadBalancer, Route
+from stacks.load_balancer import ListenerRoute, LoadBalancer
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 SUBNETS = ["subnet-0a000000000000001", "subnet-0a000000000000002"]
@@ -74,7 +74,7 @@ def test_with_a_certificate_port_80_redirects_to_https():
 
 def test_rules_route_other_fleets_on_the_serving_listener():
     rule = ListenerRule(priority=10, path_patterns=["/v1/embeddings*"], host_headers=["api.example.com"])
-    built, _ = alb(routes=[Route("embed", rule, EMBED_TG)], certificate_arn=CERT)
+    built, _ = alb(routes=[ListenerRoute("embed", rule, EMBED_TG)], certificate_arn=CERT)
     [(name, listener_rule)] = built.resources("aws_lb_listener_rule").items()
     assert name == "load_balancer_rule-embed"  # keyed by fleet: reordering fleets changes nothing
     assert listener_rule["listener_arn"] == ref("aws_lb_listener", "load_balancer_https", "arn")
