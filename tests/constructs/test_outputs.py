@@ -7,11 +7,7 @@ from construct_testing import build
 from stacks.outputs import FleetOutputs, Outputs
 
 
-def test_outputs_are_named_without_a_prefix_and_spot_only_when_there_is_one():
-    fleets = {
-        "embed": FleetOutputs("tg-embed", "dev-embed", None, "sg-embed"),
-        "chat": FleetOutputs("tg-chat", "dev-chat", "dev-chat-spot", "sg-chat"),
-    }
+def outputs(alarm_topic_arn, fleets):
     built, _ = build(
         lambda s: Outputs(
             s,
@@ -20,9 +16,20 @@ def test_outputs_are_named_without_a_prefix_and_spot_only_when_there_is_one():
             alb_arn="arn",
             alb_zone_id="zone",
             alb_security_group_id="sg-alb",
-            alarm_topic_arn=None,
+            alarm_topic_arn=alarm_topic_arn,
             fleets=fleets,
         )
+    )
+    return built
+
+
+def test_outputs_are_named_without_a_prefix_and_spot_only_when_there_is_one():
+    built = outputs(
+        None,
+        {
+            "embed": FleetOutputs("tg-embed", "dev-embed", None, "sg-embed"),
+            "chat": FleetOutputs("tg-chat", "dev-chat", "dev-chat-spot", "sg-chat"),
+        },
     )
     assert built.outputs() == {
         "alb_dns_name": "dns",
@@ -41,16 +48,4 @@ def test_outputs_are_named_without_a_prefix_and_spot_only_when_there_is_one():
 
 
 def test_alarm_topic_output_only_with_alarms():
-    built, _ = build(
-        lambda s: Outputs(
-            s,
-            "outputs",
-            alb_dns_name="dns",
-            alb_arn="arn",
-            alb_zone_id="zone",
-            alb_security_group_id="sg-alb",
-            alarm_topic_arn="topic",
-            fleets={},
-        )
-    )
-    assert built.outputs()["alarm_topic_arn"] == "topic"
+    assert outputs("topic", {}).outputs()["alarm_topic_arn"] == "topic"
