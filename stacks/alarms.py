@@ -9,7 +9,18 @@ Per fleet, on the target group's Application Load Balancer metrics (namespace
 - ``TargetResponseTime`` p99 above the threshold (default: max_request_seconds).
 
 Missing data (no traffic) is not breaching. Alarms notify on ALARM and OK. The topic is
-the configured one, or one the stack creates, encrypted with the AWS managed SNS key.
+the configured one, or one the stack creates:
+
+- encrypted with a customer managed KMS key (rotation on) whose policy lets CloudWatch
+  use it (``kms:GenerateDataKey*``, ``kms:Decrypt``). The AWS managed key
+  ``alias/aws/sns`` cannot be used: its policy cannot be changed and does not let
+  CloudWatch use it, so every alarm action would fail with a KMS access error and no
+  notification would ever arrive (AWS knowledge center, "Configure a CloudWatch alarm
+  with an encrypted Amazon SNS topic"; SNS developer guide, "Enable compatibility
+  between event sources from AWS services and encrypted topics"; aws/aws-cdk#11121);
+- with a topic policy that keeps the account's own rights and lets CloudWatch alarms of
+  this account and region publish (``aws:SourceArn``/``aws:SourceAccount``, AWS knowledge
+  center "Why didn't I receive an SNS notification for my CloudWatch alarm trigger?").
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf import TerraformStack
+from cdktf import Fn, TerraformStack
 
 from .aws import aws
 from .config import FleetAlarmsConfig
@@ -36,9 +47,11 @@ class FleetAlarms:
 
 
 class Alarms(Part):
-    """Creates the SNS topic of environment ``name`` (unless ``sns_topic_arn`` names
-    one) and three alarms per fleet of ``fleets`` on the ALB ``alb_arn_suffix``.
-    Attribute ``topic_arn`` (str token).
+    """Creates the SNS topic of environment ``name`` in ``region`` with its KMS key and
+    policy (unless ``sns_topic_arn`` names one) and three alarms per fleet of ``fleets``
+    on the ALB ``alb_arn_suffix``. ``partition`` and ``account_id`` are tokens
+    (``data.aws_partition``, ``data.aws_caller_identity``). Attribute ``topic_arn``
+    (str token).
     """
 
     def __init__(
@@ -50,18 +63,15 @@ class Alarms(Part):
         sns_topic_arn: str | None,
         fleets: Mapping[str, FleetAlarms],
         alb_arn_suffix: str,
+        region: str,
+        partition: str,
+        account_id: str,
     ):
         super().__init__(scope, id_)
         if sns_topic_arn:
             self.topic_arn = sns_topic_arn
         else:
-            topic = aws.sns_topic.SnsTopic(
-                self.stack,
-                self.element_id("topic"),
-                name=f"{name}-fleet-alarms",
-                kms_master_key_id="alias/aws/sns",
-            )
-            self.topic_arn = topic.arn
+            self.topic_arn = self._topic(name, region, partition, account_id)
         for fleet_name, fleet in fleets.items():
             a = fleet.alarms
             dims = {"TargetGroup": fleet.target_group_arn_suffix, "LoadBalancer": alb_arn_suffix}
@@ -110,3 +120,85 @@ class Alarms(Part):
                     ok_actions=[self.topic_arn],
                     **stat,
                 )
+
+    def _topic(self, name: str, region: str, partition: str, account_id: str) -> str:
+        """The encrypted topic, its key and its policy; returns the topic ARN token."""
+        account_root = f"arn:{partition}:iam::{account_id}:root"
+        alarms_of_this_account = f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"
+        # aws-rule: alarm-topic-key-cloudwatch
+        key = aws.kms_key.KmsKey(
+            self.stack,
+            self.element_id("key"),
+            description=f"SNS topic of the fleet alarms of {name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersTheKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": account_root},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "CloudWatchAlarmsEncryptNotifications",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                        },
+                    ],
+                }
+            ),
+            tags={"Name": f"{name}-fleet-alarms"},
+        )
+        topic = aws.sns_topic.SnsTopic(
+            self.stack,
+            self.element_id("topic"),
+            name=f"{name}-fleet-alarms",
+            kms_master_key_id=key.arn,
+        )
+        topic_arn: str = topic.arn
+        aws.sns_topic_policy.SnsTopicPolicy(
+            self.stack,
+            self.element_id("topic_policy"),
+            arn=topic_arn,
+            policy=Fn.jsonencode(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountManagesTheTopic",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": account_root},
+                            "Action": [
+                                "SNS:AddPermission",
+                                "SNS:DeleteTopic",
+                                "SNS:GetTopicAttributes",
+                                "SNS:ListSubscriptionsByTopic",
+                                "SNS:Publish",
+                                "SNS:RemovePermission",
+                                "SNS:SetTopicAttributes",
+                                "SNS:Subscribe",
+                            ],
+                            "Resource": topic_arn,
+                        },
+                        {
+                            "Sid": "CloudWatchAlarmsOfThisAccountPublish",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": topic_arn,
+                            "Condition": {
+                                "ArnLike": {"aws:SourceArn": alarms_of_this_account},
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                            },
+                        },
+                    ],
+                }
+            ),
+        )
+        return topic_arn

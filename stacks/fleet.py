@@ -65,7 +65,9 @@ class FleetGroup(Part):
     Takes the fleet's config section, the cost allocation ``tags`` for the group and what
     it launches (the environment's default tags), the private subnet IDs, the fleet's
     instance security group ID, its target group ARN, the user data text (or None), the
-    partition name token and plan-time preconditions for the subnets. Attributes (str
+    partition name token, the AMI ID and its root device name (tokens from
+    :class:`stacks.launch_checks.LaunchChecks`), and plan-time preconditions for the
+    launch template and the groups. Attributes (str
     tokens, each read once): ``role_name``, ``launch_template_id``,
     ``autoscaling_group_name`` and ``spot_autoscaling_group_name`` (None without a spot
     group).
@@ -86,6 +88,9 @@ class FleetGroup(Part):
         target_group_arn: str,
         user_data: str | None,
         partition: str,
+        image_id: str,
+        root_device_name: str,
+        template_preconditions: Sequence[Precondition] = (),
         preconditions: Sequence[Precondition] = (),
     ):
         super().__init__(scope, id_)
@@ -93,7 +98,9 @@ class FleetGroup(Part):
         self._fleet, self._fleet_name = fleet, fleet_name
         self._prefix = f"{environment}-{fleet_name}"
         profile = self._role(partition)
-        launch_template = self._launch_template(profile, security_group_id, user_data)
+        launch_template = self._launch_template(
+            profile, security_group_id, user_data, image_id, root_device_name, list(template_preconditions)
+        )
         # latest_version, not "$Latest": a template change shows in the plan as an
         # in-place update of the group, which starts the instance refresh.
         self.launch_template_id = launch_template.id
@@ -172,15 +179,17 @@ class FleetGroup(Part):
         )
 
     # Launch template -------------------------------------------------------------------
-    def _launch_template(self, profile: Any, security_group_id: str, user_data: str | None) -> Any:
+    def _launch_template(
+        self,
+        profile: Any,
+        security_group_id: str,
+        user_data: str | None,
+        image_id: str,
+        root_device_name: str,
+        preconditions: list[Precondition],
+    ) -> Any:
         fleet, prefix = self._fleet, self._prefix
         lt_cfg = fleet.launch_template
-        if lt_cfg.image_ssm_parameter:
-            image_id = aws.data_aws_ssm_parameter.DataAwsSsmParameter(
-                self.stack, self.element_id("image"), name=lt_cfg.image_ssm_parameter
-            ).insecure_value
-        else:
-            image_id = lt_cfg.image_id
         mip = fleet.autoscaling_group.mixed_instances_policy
         # Provider default_tags do not reach what Auto Scaling launches: the cost
         # allocation tags go on the instances and volumes here.
@@ -227,7 +236,7 @@ class FleetGroup(Part):
             monitoring={"enabled": lt_cfg.enable_monitoring},
             block_device_mappings=[
                 lt.LaunchTemplateBlockDeviceMappings(
-                    device_name=lt_cfg.root_device_name, ebs=lt.LaunchTemplateBlockDeviceMappingsEbs(**ebs)
+                    device_name=root_device_name, ebs=lt.LaunchTemplateBlockDeviceMappingsEbs(**ebs)
                 )
             ],
             user_data=base64.b64encode(user_data.encode()).decode() if user_data else None,
@@ -236,6 +245,7 @@ class FleetGroup(Part):
                 for kind in ("instance", "volume")
             ],
             tags={"fleet": self._fleet_name},
+            lifecycle={"precondition": preconditions} if preconditions else None,
         )
 
     # Auto Scaling groups ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from .aws import aws
 from .backend import add_backend
 from .config import EnvironmentConfig
 from .fleet import FleetGroup
+from .launch_checks import LaunchChecks
 from .load_balancer import ListenerRoute, LoadBalancer
 from .log_encryption import LogsKey
 from .network import Network
@@ -118,7 +119,20 @@ class FleetStack(TerraformStack):
                 self, "waf", name=name, waf=cfg.load_balancer.waf, alb_arn=lb.alb_arn, logs_kms_key_arn=logs_kms_key_arn
             )
         fleet_outputs = {}
+        az_field = "network.create_vpc.availability_zones" if cfg.network.creates_vpc else "network.private_subnet_ids"
         for fleet_name, fleet in cfg.fleets.items():
+            asg = fleet.autoscaling_group
+            checks = LaunchChecks(
+                self,
+                f"fleet-{fleet_name}",
+                fleet_name=fleet_name,
+                region=region,
+                launch_template=fleet.launch_template,
+                instance_types=fleet.instance_type_fields(f"fleets.{fleet_name}"),
+                availability_zones=network.private_availability_zones,
+                az_field=az_field,
+                hibernation=asg.warm_pool is not None and asg.warm_pool.pool_state == "Hibernated",
+            )
             fg = FleetGroup(
                 self,
                 f"fleet-{fleet_name}",
@@ -132,7 +146,10 @@ class FleetStack(TerraformStack):
                 target_group_arn=target_groups[fleet_name].target_group_arn,
                 user_data=fleet_user_data(cfg, config_path, fleet_name, fleet),
                 partition=partition,
-                preconditions=network.private_subnet_checks,
+                image_id=checks.image_id,
+                root_device_name=checks.root_device_name,
+                template_preconditions=checks.template_checks,
+                preconditions=[*network.private_subnet_checks, *checks.group_checks],
             )
             if fleet.launch_template.secret_references:
                 SecretAccess(
@@ -178,6 +195,9 @@ class FleetStack(TerraformStack):
                     for fleet_name, fleet in cfg.fleets.items()
                 },
                 alb_arn_suffix=lb.alb_arn_suffix,
+                region=region,
+                partition=partition,
+                account_id=account_id,
             ).topic_arn
         Outputs(
             self,

@@ -49,6 +49,7 @@ class Network(Part):
         self.vpc_id: str
         self.public_subnet_ids: list[str]
         self.private_subnet_ids: list[str]
+        self.private_availability_zones: list[str] = []
         if network.create_vpc is not None:
             self._create(name, network.create_vpc)
         else:
@@ -81,6 +82,8 @@ class Network(Part):
                     ),
                 )
                 azs.append(subnet.availability_zone)
+            if kind == "private":
+                self.private_availability_zones = list(azs)
             target.append(
                 Precondition(
                     condition=Op.gte(Fn.length_of(Fn.distinct(azs)), 2),
@@ -90,6 +93,19 @@ class Network(Part):
 
     # New VPC ----------------------------------------------------------------------------
     def _create(self, name: str, cv: CreateVpc) -> None:
+        self.private_availability_zones = list(cv.availability_zones)
+        # Only the configured AZs (an allowlist, so the result cannot grow when AWS adds a
+        # zone): an AZ missing from the answer does not exist or is not available here.
+        zones = aws.data_aws_availability_zones.DataAwsAvailabilityZones(
+            self.stack,
+            self.element_id("availability_zones"),
+            state="available",
+            filter=[
+                aws.data_aws_availability_zones.DataAwsAvailabilityZonesFilter(
+                    name="zone-name", values=list(cv.availability_zones)
+                )
+            ],
+        ).names
         vpc = aws.vpc.Vpc(
             self.stack,
             self.element_id("vpc"),
@@ -97,6 +113,18 @@ class Network(Part):
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": name},
+            lifecycle=TerraformResourceLifecycle(
+                # aws-rule: availability-zones-exist
+                precondition=[
+                    Precondition(
+                        condition=Fn.contains(zones, az),
+                        error_message=f"network.create_vpc.availability_zones: {az} is not an available "
+                        "Availability Zone of this region for this account (aws ec2 describe-availability-zones "
+                        "lists them).",
+                    )
+                    for az in cv.availability_zones
+                ]
+            ),
         )
         self.vpc_id = vpc_id = vpc.id
         # Lock down the default security group: no ingress, no egress.

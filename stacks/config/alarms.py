@@ -50,10 +50,14 @@ class FleetAlarmsConfig(StrictModel):
 
 
 class AlarmsConfig(StrictModel):
-    """Where fleet alarms go: a given SNS topic, or one the stack creates (encrypted with
-    the AWS managed SNS key)."""
+    """Where fleet alarms go: a given SNS topic, or one the stack creates, encrypted with
+    a KMS key of its own that CloudWatch may use (stacks/alarms.py)."""
 
     enabled: bool = Field(True, description="Create the fleets' CloudWatch alarms.")
     sns_topic_arn: Arn | None = Field(
-        None, description="Existing SNS topic for alarm and OK notifications; default: create one."
+        None,
+        description="Existing SNS topic for alarm and OK notifications; default: create one. "
+        "Its access policy must let cloudwatch.amazonaws.com publish, and if it is encrypted, "
+        "with a customer managed key whose policy lets cloudwatch.amazonaws.com use "
+        "kms:Decrypt and kms:GenerateDataKey* (not alias/aws/sns: CloudWatch cannot use it).",
     )

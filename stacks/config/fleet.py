@@ -177,6 +177,21 @@ class FleetConfig(StrictModel):
         """Threshold of the p99 response time alarm, seconds: explicit or max_request_seconds."""
         return self.alarms.p99_target_response_time or float(self.effective_max_request_seconds)
 
+    def instance_type_fields(self, prefix: str) -> dict[str, str]:
+        """Every instance type the fleet's groups may launch, each with the config field
+        (under ``prefix``, the fleet's path) that lists it first: the launch template's
+        type, or the mixed instances policy's types, then the spot group's."""
+        mip = self.autoscaling_group.mixed_instances_policy
+        if mip is None:
+            fields = {self.launch_template.instance_type: f"{prefix}.launch_template.instance_type"}
+        else:
+            where = f"{prefix}.autoscaling_group.mixed_instances_policy.instance_types"
+            fields = {o.instance_type: where for o in mip.overrides()}
+        spot = self.spot_autoscaling_group
+        for o in spot.overrides() if spot is not None else []:
+            fields.setdefault(o.instance_type, f"{prefix}.spot_autoscaling_group.instance_types")
+        return fields
+
     @property
     def uses_spot(self) -> bool:
         """True when any group of the fleet may launch spot instances."""

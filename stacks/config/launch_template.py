@@ -38,8 +38,12 @@ class LaunchTemplateConfig(StrictModel):
         description="Instance type when no mixed_instances_policy is set; otherwise the "
         "policy's instance_types are used.",
     )
-    root_device_name: str = Field(
-        "/dev/xvda", pattern=r"^/dev/[a-z0-9]+$", description="Device name of the AMI's root volume."
+    root_device_name: str | None = Field(
+        None,
+        pattern=r"^/dev/[a-z0-9]+$",
+        description="Device name of the root volume. Default: the AMI's own root device, read at "
+        "plan time, so the encrypted volume is always the root. When set, the plan fails unless it "
+        "is the AMI's root device.",
     )
     root_volume_size: int = Field(100, ge=8, le=16384, description="Root volume size, GiB.")
     root_volume_type: Literal["gp3", "gp2", "io1", "io2"] = Field(

@@ -22,6 +22,9 @@ def alarms(sns_topic_arn=None, **fleets):
                 for n, f in fleets.items()
             },
             alb_arn_suffix=ALB_SUFFIX,
+            region="us-east-1",
+            partition="aws",
+            account_id="123456789012",
         )
         expose(stack, topic=made.topic_arn)
         return made
@@ -51,11 +54,35 @@ def test_three_alarms_per_fleet_on_its_target_group():
     assert built.outputs() == {"topic": topic}
 
 
-def test_created_topic_is_encrypted_and_a_given_one_is_used_as_is():
+def test_created_topic_is_encrypted_with_a_key_cloudwatch_may_use():
+    """CloudWatch cannot use the AWS managed key alias/aws/sns: alarm actions on a topic
+    encrypted with it fail and no notification arrives. The stack's own key lets the
+    CloudWatch service encrypt the notifications; the topic policy lets alarms of this
+    account and region publish."""
     built, _ = alarms(chat=fleet())
     topic = built.only("aws_sns_topic")
-    assert (topic["name"], topic["kms_master_key_id"]) == ("dev-fleet-alarms", "alias/aws/sns")
+    assert topic["name"] == "dev-fleet-alarms"
+    assert topic["kms_master_key_id"] == ref("aws_kms_key", "alarms_key", "arn")
+    key = built.only("aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    key_policy = key["policy"]
+    assert (
+        '{"Sid" = "CloudWatchAlarmsEncryptNotifications", "Effect" = "Allow", '
+        '"Principal" = {"Service" = "cloudwatch.amazonaws.com"}, '
+        '"Action" = ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource" = "*"}'
+    ) in key_policy
+    assert '"Principal" = {"AWS" = "arn:aws:iam::123456789012:root"}, "Action" = "kms:*"' in key_policy
+    policy = built.only("aws_sns_topic_policy")
+    assert policy["arn"] == ref("aws_sns_topic", "alarms_topic", "arn")
+    text = policy["policy"]
+    assert '"Principal" = {"Service" = "cloudwatch.amazonaws.com"}, "Action" = "sns:Publish"' in text
+    assert '"aws:SourceArn" = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*"' in text
+    assert '"aws:SourceAccount" = "123456789012"' in text
+    assert '"SNS:Subscribe"' in text  # the account keeps managing its topic
+
+
+def test_a_given_topic_is_used_as_is():
     given, _ = alarms(sns_topic_arn=TOPIC, chat=fleet())
-    assert not given.resources("aws_sns_topic")
+    assert not given.resources("aws_sns_topic") and not given.resources("aws_kms_key")
     assert {a["alarm_actions"][0] for a in given.resources("aws_cloudwatch_metric_alarm").values()} == {TOPIC}
     assert given.outputs() == {"topic": TOPIC}

@@ -30,6 +30,8 @@ def fleet_group(user_data=None, **sections):
             target_group_arn=TG,
             user_data=user_data,
             partition="aws",
+            image_id=AMI,
+            root_device_name="/dev/sda1",
         )
         outputs = {"role": fg.role_name, "group": fg.autoscaling_group_name, "template": fg.launch_template_id}
         if fg.spot_autoscaling_group_name is not None:
@@ -50,7 +52,7 @@ def test_launch_template_requires_imdsv2_encrypts_the_root_and_has_no_public_ip(
         "instance_metadata_tags": "disabled",
     }
     [device] = lt["block_device_mappings"]
-    assert device["device_name"] == "/dev/xvda"
+    assert device["device_name"] == "/dev/sda1"  # the AMI's root (LaunchChecks reads it)
     assert device["ebs"] == {
         "delete_on_termination": "true",
         "encrypted": "true",
@@ -159,10 +161,10 @@ def test_warm_pool_hooks_and_a_spot_group_beside_it():
     assert built.outputs()["spot"] == ref("aws_autoscaling_group", "fleet-chat_spot_autoscaling_group", "name")
 
 
-def test_role_gets_ssm_and_the_extra_policies_and_amis_from_ssm():
+def test_role_gets_ssm_and_the_extra_policies():
     extra = "arn:aws:iam::123456789012:policy/models-read"
     built, _ = fleet_group(
-        launch_template={"image_id": None, "image_ssm_parameter": "/ami/gpu", "managed_policy_arns": [extra]},
+        launch_template={"managed_policy_arns": [extra]},
         scaling={"custom_metric": {"target_value": 70}},
     )
     attachments = {n: a["policy_arn"] for n, a in built.resources("aws_iam_role_policy_attachment").items()}
@@ -171,9 +173,6 @@ def test_role_gets_ssm_and_the_extra_policies_and_amis_from_ssm():
         "fleet-chat_policy-cloudwatch-agent": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
         "fleet-chat_policy-models-read": extra,
     }
-    assert built.data("aws_ssm_parameter")["fleet-chat_image"]["name"] == "/ami/gpu"
-    image = built.only("aws_launch_template")["image_id"]
-    assert image == ref("data.aws_ssm_parameter", "fleet-chat_image", "insecure_value")
     assert built.outputs() == {
         "role": ref("aws_iam_role", "fleet-chat_role", "name"),
         "group": ref("aws_autoscaling_group", "fleet-chat_autoscaling_group", "name"),

@@ -285,8 +285,14 @@ def test_scaling_policies_and_schedules(multi):
 
 
 def test_alarms_per_fleet_to_created_encrypted_topic(multi):
+    # Not alias/aws/sns: CloudWatch cannot use the AWS managed key, so no alarm would
+    # ever notify. The stack's own key lets the CloudWatch service use it.
     topic = multi["aws_sns_topic"]["alarms_topic"]
-    assert topic["kms_master_key_id"] == "alias/aws/sns"
+    assert topic["kms_master_key_id"] == "${aws_kms_key.alarms_key.arn}"
+    key_policy = multi["aws_kms_key"]["alarms_key"]["policy"]
+    assert '"Principal" = {"Service" = "cloudwatch.amazonaws.com"}' in key_policy
+    assert '"Action" = ["kms:Decrypt", "kms:GenerateDataKey*"]' in key_policy
+    assert "cloudwatch.amazonaws.com" in multi["aws_sns_topic_policy"]["alarms_topic_policy"]["policy"]
     alarms = multi["aws_cloudwatch_metric_alarm"]
     assert len(alarms) == 6
     chat_5xx = alarms["alarms_chat-target-5xx"]

@@ -103,7 +103,7 @@ def test_dev_has_no_web_acl(stacks):
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_log_groups_are_encrypted_with_a_rotating_key(stacks, name):
     s = stacks[name]
-    key = only(s, "aws_kms_key")
+    key = resources(s, "aws_kms_key")["logs_key_key"]
     assert key["enable_key_rotation"] is True and key["deletion_window_in_days"] == 30
     assert '"Service" = "logs.' in key["policy"] and "kms:EncryptionContext:aws:logs:arn" in key["policy"]
     for group in resources(s, "aws_cloudwatch_log_group").values():
