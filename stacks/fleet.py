@@ -200,6 +200,10 @@ class FleetGroup(Part):
             "encrypted": "true",
             "delete_on_termination": "true",
         }
+        if lt_cfg.root_volume_iops is not None:
+            ebs["iops"] = lt_cfg.root_volume_iops
+        if lt_cfg.root_volume_throughput is not None:
+            ebs["throughput"] = lt_cfg.root_volume_throughput
         if lt_cfg.root_volume_kms_key_id:
             ebs["kms_key_id"] = lt_cfg.root_volume_kms_key_id
         wp = fleet.autoscaling_group.warm_pool

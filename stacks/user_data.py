@@ -99,6 +99,9 @@ def user_data_advisories(cfg: Any, config_path: str | Path) -> list[tuple[str, s
       it (no ``complete-lifecycle-action`` / ``FLEET_LAUNCH_HOOK`` in it): every instance
       waits out the heartbeat timeout, then the hook's default result applies; with
       ``ABANDON`` Auto Scaling terminates it and launches another, in a loop.
+    - A termination hook no script completes (no ``FLEET_TERMINATION_HOOK``): it runs
+      after the instance left the target group and drained, so it only delays the
+      termination by its heartbeat timeout.
 
     Unreadable files are skipped here (``load_config`` reports them as errors).
     Auto Scaling lifecycle hooks:
@@ -135,6 +138,19 @@ def user_data_advisories(cfg: Any, config_path: str | Path) -> list[tuple[str, s
                     f"{why} (aws autoscaling complete-lifecycle-action with $FLEET_LAUNCH_HOOK, see "
                     f"user_data/vllm-gpu.sh): every instance waits {fleet.effective_launch_heartbeat} s, "
                     f"then the default result {hook.default_result} applies: {then}",
+                )
+            )
+        # aws-rule: termination-hook-completed
+        drain = fleet.lifecycle_hooks.termination
+        if drain is not None and (text is None or "FLEET_TERMINATION_HOOK" not in text):
+            why = "no user_data_file completes it" if text is None else "the user_data_file never completes it"
+            out.append(
+                (
+                    f"fleets.{name}.lifecycle_hooks.termination",
+                    f"{why} ($FLEET_TERMINATION_HOOK, see user_data/vllm-gpu.sh): Auto Scaling runs it after the "
+                    "instance has left the target group and drained, so every terminating instance just idles "
+                    f"{fleet.effective_termination_heartbeat} s before it stops; complete it after a clean "
+                    "shutdown, or remove the hook",
                 )
             )
     return out

@@ -7,11 +7,13 @@
 # after their first boot and started again on scale-out.
 set -euo pipefail
 
-# The generator sets FLEET_PORT (the target group's port) and FLEET_LAUNCH_HOOK (the
-# fleet's launch lifecycle hook, empty without one) above this line (stacks/user_data.py).
+# The generator sets FLEET_PORT (the target group's port), FLEET_LAUNCH_HOOK and
+# FLEET_TERMINATION_HOOK (the fleet's lifecycle hooks, empty without them) above this
+# line (stacks/user_data.py).
 MODEL="${MODEL:-Qwen/Qwen2.5-7B-Instruct}"
 PORT="${FLEET_PORT:-8000}"
 LAUNCH_HOOK="${FLEET_LAUNCH_HOOK-model-ready}"
+TERMINATION_HOOK="${FLEET_TERMINATION_HOOK-}"
 
 # 1. CloudWatch agent: publish GPU utilization per Auto Scaling group, the metric the
 #    fleet's custom target-tracking policy scales on (CWAgent/nvidia_smi_utilization_gpu).
@@ -36,31 +38,79 @@ docker run -d --restart=always --gpus all --ipc=host -p "${PORT}:8000" \
   -v /opt/models:/root/.cache/huggingface --name vllm vllm/vllm-openai:latest \
   --model "${MODEL}" --port 8000
 
-# 3. On every boot: wait until the model answers /health, then complete the launch
-#    hook so Auto Scaling puts the instance in service (or back in the warm pool).
-[ -n "${LAUNCH_HOOK}" ] || exit 0   # no launch hook: Auto Scaling does not wait
-cat > /usr/local/bin/complete-launch-hook <<SCRIPT
+# Helpers the systemd units below run (quoted here documents: written as they are).
+# complete-hook HOOK: complete lifecycle hook HOOK of this instance's group (IMDSv2).
+cat > /usr/local/bin/complete-hook <<'SCRIPT'
 #!/bin/bash
 set -euo pipefail
-until curl -fsS "http://127.0.0.1:${PORT}/health" >/dev/null; do sleep 5; done
-TOKEN=\$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
-ID=\$(curl -fsS -H "X-aws-ec2-metadata-token: \$TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
-ASG=\$(aws autoscaling describe-auto-scaling-instances --instance-ids "\$ID" \
+TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+ASG=$(aws autoscaling describe-auto-scaling-instances --instance-ids "$ID" \
   --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)
-aws autoscaling complete-lifecycle-action --lifecycle-hook-name ${LAUNCH_HOOK} \
-  --auto-scaling-group-name "\$ASG" --instance-id "\$ID" --lifecycle-action-result CONTINUE
+aws autoscaling complete-lifecycle-action --lifecycle-hook-name "$1" \
+  --auto-scaling-group-name "$ASG" --instance-id "$ID" --lifecycle-action-result CONTINUE
 SCRIPT
-chmod +x /usr/local/bin/complete-launch-hook
-cat > /etc/systemd/system/complete-launch-hook.service <<'UNIT'
+# serve-then-complete PORT HOOK: wait until the model answers /health, then complete HOOK.
+cat > /usr/local/bin/serve-then-complete <<'SCRIPT'
+#!/bin/bash
+set -euo pipefail
+until curl -fsS "http://127.0.0.1:$1/health" >/dev/null; do sleep 5; done
+exec /usr/local/bin/complete-hook "$2"
+SCRIPT
+# stop-then-complete HOOK: wait until Auto Scaling terminates this instance (its target
+# lifecycle state in instance metadata turns Terminated), stop the model server cleanly
+# (docker stop: SIGTERM, then SIGKILL after 30 s), flush the CloudWatch agent, complete HOOK.
+cat > /usr/local/bin/stop-then-complete <<'SCRIPT'
+#!/bin/bash
+set -euo pipefail
+state() {
+  local token
+  token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
+  curl -fsS -H "X-aws-ec2-metadata-token: $token" \
+    http://169.254.169.254/latest/meta-data/autoscaling/target-lifecycle-state || true
+}
+until [ "$(state)" = Terminated ]; do sleep 5; done
+docker stop --time 30 vllm || true
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a stop || true
+exec /usr/local/bin/complete-hook "$1"
+SCRIPT
+chmod +x /usr/local/bin/complete-hook /usr/local/bin/serve-then-complete /usr/local/bin/stop-then-complete
+
+# 3. On every boot: wait until the model answers /health, then complete the launch
+#    hook so Auto Scaling puts the instance in service (or back in the warm pool).
+if [ -n "${LAUNCH_HOOK}" ]; then
+  cat > /etc/systemd/system/complete-launch-hook.service <<UNIT
 [Unit]
 Description=Complete the Auto Scaling launch hook once the model serves
 After=docker.service network-online.target
 [Service]
 Type=oneshot
-ExecStart=/usr/local/bin/complete-launch-hook
+ExecStart=/usr/local/bin/serve-then-complete ${PORT} ${LAUNCH_HOOK}
 TimeoutStartSec=7200
 [Install]
 WantedBy=multi-user.target
 UNIT
-systemctl daemon-reload
-systemctl enable --now complete-launch-hook.service
+  systemctl daemon-reload
+  systemctl enable --now complete-launch-hook.service
+fi
+
+# 4. On termination: Auto Scaling has already deregistered the instance from the target
+#    group and waited out the deregistration delay (in-flight requests are done), then
+#    holds it in Terminating:Wait for the termination hook. Shut the server down cleanly
+#    and complete the hook at once instead of idling out its heartbeat timeout (Auto
+#    Scaling user guide, "Retrieve the target lifecycle state through instance metadata").
+if [ -n "${TERMINATION_HOOK}" ]; then
+  cat > /etc/systemd/system/complete-termination-hook.service <<UNIT
+[Unit]
+Description=Stop the model server and complete the Auto Scaling termination hook
+After=docker.service network-online.target
+[Service]
+Type=simple
+ExecStart=/usr/local/bin/stop-then-complete ${TERMINATION_HOOK}
+Restart=on-failure
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --now complete-termination-hook.service
+fi

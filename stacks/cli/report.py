@@ -74,12 +74,14 @@ def build(outdir: Path, config_dir: Path) -> tuple[dict[str, Any], dict[str, str
     docs: dict[str, dict[str, Any]] = {}
     for f in files:
         name = f.parent.name
+        path, cfg = configs.get(name, (None, None))
+        # The JSON does not hold the model load time; the config does.
+        loads = {n: fleet.effective_model_load_seconds for n, fleet in cfg.fleets.items()} if cfg else None
         try:
             doc = json.loads(f.read_text(encoding="utf-8"))
-            report = analyze_stack(name, doc)
+            report = analyze_stack(name, doc, loads)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
             raise ValueError(f"{f}: cannot be read as Terraform JSON: {exc}") from None
-        path, cfg = configs.get(name, (None, None))
         objectives = cfg.resilience_objectives if cfg is not None else None
         report["objectives"] = objectives.model_dump(exclude_none=True) if objectives is not None else None
         report["objective_results"] = check_objectives(report, objectives)

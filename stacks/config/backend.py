@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Discriminator, Field, StringConstraints, Ta
 
 from ..secrets import shown
 from .base import FieldProblem, StrictModel
-from .types import AwsRegion, RelativePath, S3BucketName
+from .types import AwsRegion, RelativePath, S3BucketName, partition_of
 
 BACKEND_TYPES = ("local", "s3", "cloud")
 
@@ -92,25 +92,6 @@ Hostname = Annotated[
     ),
     Field(description="Host name only (no scheme or path), for example app.terraform.io or tfe.example.com."),
 ]
-
-#: Region name prefixes of the AWS partitions other than ``aws``.
-PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-iso-", "aws-iso"),
-    ("us-isob-", "aws-iso-b"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-isof-", "aws-iso-f"),
-)
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...): S3 bucket
-    names are unique within one."""
-    for prefix, partition in PARTITION_PREFIXES:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
 
 
 def _state_file_path(value: str) -> str:

@@ -11,12 +11,22 @@ from __future__ import annotations
 from .backend import S3Backend
 from .base import FieldProblem, under
 from .environment import EnvironmentConfig
+from .load_balancer import s3_bucket_prefix_problems
+from .types import arn_partition, arn_region, partition_of
 
 
 def cross_section_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """Rules spanning sections of ``cfg`` (a config whose every section is valid on its
     own); empty when consistent."""
-    return [*_region_problems(cfg), *_routing_problems(cfg), *_waf_problems(cfg), *_backend_problems(cfg)]
+    return [
+        *_region_problems(cfg),
+        *_routing_problems(cfg),
+        *_listener_problems(cfg),
+        *_waf_problems(cfg),
+        *_backend_problems(cfg),
+        *_arn_problems(cfg),
+        *_log_bucket_problems(cfg),
+    ]
 
 
 def _region_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
@@ -84,6 +94,99 @@ def _routing_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     return out
 
 
+def _listener_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
+    """gRPC and HTTP/2 target groups need an HTTPS listener (ELB user guide, "Target
+    groups for your Application Load Balancers", protocol version: "The only supported
+    listener protocol is HTTPS") and HTTP/2 between clients and the ALB (the gRPC and
+    HTTP/2 protocol versions serve only HTTP/2 and gRPC requests)."""
+    out: list[FieldProblem] = []
+    lb = cfg.load_balancer
+    for name, fleet in cfg.fleets.items():
+        version = fleet.target_group.protocol_version
+        if version == "HTTP1":
+            continue
+        field = f"fleets.{name}.target_group.protocol_version"
+        # aws-rule: grpc-http2-needs-https-listener
+        if lb.certificate_arn is None:
+            out.append(
+                (
+                    field,
+                    f"{version} target groups take requests only from an HTTPS listener, and without "
+                    "load_balancer.certificate_arn the ALB listens on plain HTTP: set the certificate, or use HTTP1",
+                )
+            )
+        # aws-rule: grpc-http2-needs-client-http2
+        if not lb.enable_http2:
+            out.append(
+                (
+                    field,
+                    f"{version} target groups serve only HTTP/2 and gRPC requests, and load_balancer.enable_http2 "
+                    "is false: set it to true, or use HTTP1",
+                )
+            )
+    return out
+
+
+def _arn_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
+    """Every ARN the config gives is in the environment's partition (an ARN of another
+    partition names nothing here), and the regional ones (certificate, KMS keys, SNS
+    topic) in its region: an ACM certificate serves only load balancers of its region
+    (ACM user guide, "Supported Regions"), a KMS key encrypts only volumes and log groups
+    of its region (EBS user guide, "Amazon EBS encryption"; CloudWatch Logs user guide,
+    "Encrypt log data in CloudWatch Logs using AWS KMS")."""
+    partition = partition_of(cfg.region)
+    arns: list[tuple[str, str, bool]] = []  # (field, ARN, regional)
+    cert = cfg.load_balancer.certificate_arn
+    if cert is not None:
+        arns.append(("load_balancer.certificate_arn", cert, ":acm:" in cert))
+    if cfg.alarms.sns_topic_arn is not None:
+        arns.append(("alarms.sns_topic_arn", cfg.alarms.sns_topic_arn, True))
+    if cfg.cloudwatch_logs.kms_key_id is not None:
+        arns.append(("cloudwatch_logs.kms_key_id", cfg.cloudwatch_logs.kms_key_id, True))
+    for name, fleet in cfg.fleets.items():
+        lt = fleet.launch_template
+        where = f"fleets.{name}.launch_template"
+        if lt.root_volume_kms_key_id is not None:
+            arns.append((f"{where}.root_volume_kms_key_id", lt.root_volume_kms_key_id, True))
+        arns += [(f"{where}.managed_policy_arns.{i}", arn, False) for i, arn in enumerate(lt.managed_policy_arns)]
+        arns += [
+            (f"{where}.secret_references.{i}", ref, False)
+            for i, ref in enumerate(lt.secret_references)
+            if ref.startswith("arn:")
+        ]
+    out: list[FieldProblem] = []
+    for field, arn, regional in arns:
+        # aws-rule: arn-partition
+        if arn_partition(arn) != partition:
+            out.append((field, f"is in partition {arn_partition(arn)}, but region {cfg.region} is in {partition}"))
+        # aws-rule: arn-region
+        elif regional and arn_region(arn) != cfg.region:
+            out.append(
+                (
+                    field,
+                    f"is in region {arn_region(arn)}; AWS uses it only in its own region, and this environment "
+                    f"is in {cfg.region}: create or copy it there",
+                )
+            )
+    return out
+
+
+def _log_bucket_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
+    """The access log bucket the stack creates is named from the environment's name by
+    default (``<name>-alb-logs-``): that prefix must follow the S3 naming rules too."""
+    logs = cfg.load_balancer.access_logs
+    if not logs.enabled or logs.bucket is not None or logs.bucket_prefix is not None:
+        return []
+    return [
+        (
+            "name",
+            f"{message} (the access log bucket is named {cfg.name}-alb-logs-...; set "
+            "load_balancer.access_logs.bucket_prefix to name it otherwise)",
+        )
+        for message in s3_bucket_prefix_problems(f"{cfg.name}-alb-logs-")
+    ]
+
+
 def _waf_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """A web ACL that is on (explicitly or through ``production``) has rules."""
     waf = cfg.load_balancer.waf
@@ -123,6 +226,25 @@ def advisories(cfg: EnvironmentConfig) -> list[FieldProblem]:
                 "the ALB may cut long requests",
             )
         )
+    # aws-rule: alb-targets-quota
+    targets = sum(
+        f.autoscaling_group.max_size + (f.spot_autoscaling_group.max_size if f.spot_autoscaling_group else 0)
+        for f in cfg.fleets.values()
+    )
+    if targets > ALB_TARGETS_QUOTA:
+        out.append(
+            (
+                "fleets",
+                f"the groups' max_size add up to {targets} instances, and an ALB takes {ALB_TARGETS_QUOTA} "
+                "registered targets by default (Elastic Load Balancing quotas): scale-out beyond that fails "
+                "to register; ask AWS to raise the quota first",
+            )
+        )
     for name, fleet in cfg.fleets.items():
         out += under(f"fleets.{name}", fleet.advisories())
     return out
+
+
+#: Default quota "Targets per Application Load Balancer" (ELB user guide, "Quotas for
+#: your Application Load Balancers"); it can be raised on request.
+ALB_TARGETS_QUOTA = 1000

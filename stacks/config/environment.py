@@ -6,12 +6,12 @@ from pydantic import ConfigDict, Field
 
 from .alarms import AlarmsConfig
 from .backend import BackendConfig, LocalBackend
-from .base import StrictModel
+from .base import FieldProblem, StrictModel
 from .fleet import FleetConfig
 from .load_balancer import LoadBalancerConfig
 from .network import NetworkConfig
 from .objectives import ResilienceObjectives
-from .types import Arn, AwsRegion, EnvName, FleetName, TagMap
+from .types import AwsRegion, EnvName, FleetName, KmsKeyArn, TagMap
 
 #: Value of the ``managed-by`` tag on every resource the stacks create.
 MANAGED_BY = "ai-fleet-terraform"
@@ -21,7 +21,7 @@ class CloudwatchLogsConfig(StrictModel):
     """Encryption of the CloudWatch log groups the stack creates (VPC flow logs, WAF
     logs): ``aws_cloudwatch_log_group.kms_key_id``."""
 
-    kms_key_id: Arn | None = Field(
+    kms_key_id: KmsKeyArn | None = Field(
         None,
         description="KMS key ARN for the log groups; default: the stack creates a key "
         "(rotation on) that only CloudWatch Logs of this account and region may use.",
@@ -71,6 +71,14 @@ class EnvironmentConfig(StrictModel):
     cloudwatch_logs: CloudwatchLogsConfig = Field(
         CloudwatchLogsConfig(), description="Encryption of the log groups the stack creates."
     )
+
+    def own_problems(self) -> list[FieldProblem]:
+        """The ALB is named ``<name>-alb``, and ALB names may not begin with ``internal-``
+        (ELB API reference, CreateLoadBalancer: Name)."""
+        # aws-rule: alb-name-internal-prefix
+        if self.name.startswith("internal-"):
+            return [("name", "ALB names may not begin with 'internal-', and the ALB is named <name>-alb: rename it")]
+        return []
 
     @property
     def default_tags(self) -> dict[str, str]:

@@ -55,15 +55,39 @@ class FleetConfig(StrictModel):
 
     def own_problems(self) -> list[FieldProblem]:
         """Spot capacity either from the main group's mixed instances policy or from a
-        spot group, not both."""
+        spot group, not both; a health check the preset's server answers; gRPC only for
+        servers that speak it."""
+        out: list[FieldProblem] = []
         if self.spot_autoscaling_group is not None and self.autoscaling_group.mixed_instances_policy is not None:
-            return [
+            out.append(
                 (
                     "spot_autoscaling_group",
                     "use either autoscaling_group.mixed_instances_policy or a spot group, not both",
                 )
-            ]
-        return []
+            )
+        preset = PRESETS[self.preset]
+        tg = self.target_group
+        path = tg.health_check.path
+        # aws-rule: grpc-server-preset
+        if tg.grpc and self.preset != "custom" and "grpc_port" not in preset:
+            out.append(
+                (
+                    "target_group.protocol_version",
+                    f"the {self.preset} preset's server does not speak gRPC: use HTTP1 (or HTTP2), or preset "
+                    "custom for a gRPC server of your own",
+                )
+            )
+        # aws-rule: health-check-path-served
+        elif path is not None and not tg.grpc and "paths" in preset and path not in preset["paths"]:
+            out.append(
+                (
+                    "target_group.health_check.path",
+                    f"{path} is not served by the {self.preset} server, so every target would fail its health "
+                    f"check and be replaced in a loop; use one of {', '.join(preset['paths'])}, or preset custom "
+                    "for another server",
+                )
+            )
+        return out
 
     # Values resolved from the preset and the timing inputs ----------------------------
     # Each property returns the explicit value when one is set, else the derived default.
@@ -255,6 +279,25 @@ class FleetConfig(StrictModel):
         spot = self.spot_autoscaling_group
         if spot is not None and len(spot.instance_types) < 2:
             out.append(("spot_autoscaling_group.instance_types", "spot with a single instance type: list two or more"))
+        preset = PRESETS[self.preset]
+        # aws-rule: container-imds-hop-limit
+        if preset.get("container") and self.launch_template.http_put_response_hop_limit < 2:
+            out.append(
+                (
+                    "launch_template.http_put_response_hop_limit",
+                    f"the {self.preset} server normally runs in a container, and with a hop limit of 1 IMDSv2 "
+                    "answers do not reach containers (no role credentials, no region): set it to 2",
+                )
+            )
+        # aws-rule: target-protocol-https-needs-tls-server
+        if self.target_group.protocol == "HTTPS" and self.preset != "custom":
+            out.append(
+                (
+                    "target_group.protocol",
+                    f"the {self.preset} server serves plain HTTP unless it is started with a TLS certificate; "
+                    "without one every HTTPS health check fails",
+                )
+            )
         wp = asg.warm_pool
         if wp is not None and wp.pool_state == "Hibernated":
             out.append(

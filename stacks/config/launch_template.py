@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from ..parts import terraform_safe
 from .base import FieldProblem, StrictModel
-from .types import AmiId, Arn, InstanceType, ManagedPolicyArn, SecretReference
+from .types import AmiId, InstanceType, KmsKeyArn, ManagedPolicyArn, SecretReference
 
 #: Attachment keys of the policies every instance role may get (Terraform names
 #: ``fleet-<name>_policy-<key>``, stacks/fleet.py); a managed policy cannot use them.
@@ -49,7 +49,20 @@ class LaunchTemplateConfig(StrictModel):
     root_volume_type: Literal["gp3", "gp2", "io1", "io2"] = Field(
         "gp3", description="EBS volume type of the root volume."
     )
-    root_volume_kms_key_id: Arn | None = Field(
+    root_volume_iops: int | None = Field(
+        None,
+        ge=100,
+        le=256000,
+        description="Provisioned IOPS of the root volume: required for io1 and io2, optional for gp3 "
+        "(3000-16000, default 3000), not for gp2. Faster volumes load model weights sooner.",
+    )
+    root_volume_throughput: int | None = Field(
+        None,
+        ge=125,
+        le=1000,
+        description="Throughput of a gp3 root volume, MiB/s (125-1000, default 125); at most a quarter of its IOPS.",
+    )
+    root_volume_kms_key_id: KmsKeyArn | None = Field(
         None, description="KMS key ARN for the root volume; default: the AWS managed key."
     )
     http_put_response_hop_limit: int = Field(
@@ -103,10 +116,51 @@ class LaunchTemplateConfig(StrictModel):
         return arns
 
     def own_problems(self) -> list[FieldProblem]:
-        """Exactly one AMI source; each secret reference once."""
+        """Exactly one AMI source; each secret reference once; IOPS and throughput as the
+        root volume's type allows them."""
         out: list[FieldProblem] = []
         if (self.image_id is None) == (self.image_ssm_parameter is None):
             out.append(("", "set exactly one of image_id and image_ssm_parameter"))
         if len(set(self.secret_references)) != len(self.secret_references):
             out.append(("secret_references", "lists a reference twice"))
+        return out + self._volume_problems()
+
+    def _volume_problems(self) -> list[FieldProblem]:
+        """EBS volume performance per type (EC2 API reference, EbsBlockDevice: Iops and
+        Throughput; EBS user guide, "Amazon EBS volume types"): io1 and io2 need IOPS
+        (io1 100-64,000 and at most 50 per GiB, io2 100-256,000 and at most 1,000 per GiB);
+        gp3 takes 3,000-16,000 IOPS, at most 500 per GiB, and a throughput of at most a
+        quarter of its IOPS in MiB/s; gp2 takes neither, and only gp3 takes throughput.
+        EC2 rejects other values when Auto Scaling launches an instance."""
+        out: list[FieldProblem] = []
+        kind, size = self.root_volume_type, self.root_volume_size
+        iops, throughput = self.root_volume_iops, self.root_volume_throughput
+        limits = {"gp3": (3000, 16000, 500), "io1": (100, 64000, 50), "io2": (100, 256000, 1000)}
+        # aws-rule: ebs-volume-performance
+        if kind in ("io1", "io2") and iops is None:
+            out.append(("root_volume_iops", f"required for {kind} volumes (provisioned IOPS)"))
+        if kind == "gp2" and iops is not None:
+            out.append(
+                ("root_volume_iops", "gp2 volumes take no provisioned IOPS (their IOPS follow the size): use gp3")
+            )
+        if iops is not None and kind in limits:
+            low, high, per_gib = limits[kind]
+            if not low <= iops <= min(high, per_gib * size):
+                out.append(
+                    (
+                        "root_volume_iops",
+                        f"{kind} volumes take {low}-{high} IOPS and at most {per_gib} per GiB "
+                        f"({per_gib * size} for {size} GiB), got {iops}",
+                    )
+                )
+        if throughput is not None and kind != "gp3":
+            out.append(("root_volume_throughput", f"only gp3 volumes take a throughput, not {kind}"))
+        elif throughput is not None and throughput * 4 > (iops or 3000):
+            out.append(
+                (
+                    "root_volume_throughput",
+                    f"{throughput} MiB/s needs at least {throughput * 4} IOPS (0.25 MiB/s per IOPS), the volume "
+                    f"has {iops or 3000}: raise root_volume_iops",
+                )
+            )
         return out

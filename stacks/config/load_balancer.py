@@ -9,6 +9,19 @@ from pydantic import AfterValidator, Field, StringConstraints
 from .base import FieldProblem, StrictModel
 from .types import CertificateArn, Cidr, LogRetentionDays, S3BucketName, distinct_cidrs
 
+#: Bucket name prefixes S3 reserves (Amazon S3 user guide, "General purpose bucket naming
+#: rules").
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+
+
+def s3_bucket_prefix_problems(prefix: str) -> list[str]:
+    """Why ``prefix`` cannot begin an S3 bucket name that Terraform completes with a
+    unique suffix (digits), or nothing: a reserved prefix, or '..', '.-' or '-.' in it."""
+    out = [f"{prefix!r} starts with {p!r}, which S3 reserves" for p in S3_RESERVED_PREFIXES if prefix.startswith(p)]
+    if ".." in prefix or ".-" in prefix or "-." in prefix:
+        out.append(f"{prefix!r} contains '..', '.-' or '-.', which S3 bucket names may not")
+    return out
+
 
 class AccessLogsConfig(StrictModel):
     """ALB access logs (``aws_lb.access_logs``) to an S3 bucket.
@@ -56,6 +69,9 @@ class AccessLogsConfig(StrictModel):
             out.append(("bucket_prefix", "cannot be combined with bucket (an existing bucket)"))
         if self.prefix is not None and "AWSLogs" in self.prefix:
             out.append(("prefix", "may not contain 'AWSLogs' (Elastic Load Balancing adds it)"))
+        # aws-rule: s3-bucket-prefix
+        if self.bucket_prefix is not None:
+            out += [("bucket_prefix", m) for m in s3_bucket_prefix_problems(self.bucket_prefix)]
         return out
 
 

@@ -15,19 +15,56 @@ Preset = Literal["vllm", "tgi", "triton", "torchserve", "ray-serve", "custom"]
 #: download plus load; LLM weights take minutes) and ``max_request_seconds`` (the longest
 #: request, streamed generations included). ``custom`` assumes port 8080 and GET /health.
 #: Every value can be overridden per fleet.
+#:
+#: ``paths``: the GET paths the server answers with 200 once it serves (its health and
+#: readiness endpoints, and the model list where it has one); a health check on any other
+#: path fails on every target, which the group then replaces in a loop (vLLM: /health,
+#: /ping, /v1/models, /version, docs.vllm.ai "OpenAI-Compatible Server"; TGI: /health,
+#: /info; Triton: /v2/health/ready, /v2/health/live, KServe v2 protocol; TorchServe:
+#: /ping; Ray Serve: /-/healthz, /-/routes). ``custom`` allows any path.
+#: ``grpc_port``/``grpc_path``: only Triton serves gRPC (standard health service).
+#: ``container``: the server is normally run from a container image (TGI, Triton), which
+#: needs an IMDS hop limit of 2 to reach instance metadata.
 PRESETS: dict[str, dict[str, Any]] = {
-    "vllm": {"port": 8000, "path": "/health", "model_load_seconds": 600, "max_request_seconds": 600},
-    "tgi": {"port": 8080, "path": "/health", "model_load_seconds": 600, "max_request_seconds": 600},
+    "vllm": {
+        "port": 8000,
+        "path": "/health",
+        "paths": ("/health", "/ping", "/v1/models", "/version"),
+        "model_load_seconds": 600,
+        "max_request_seconds": 600,
+    },
+    "tgi": {
+        "port": 8080,
+        "path": "/health",
+        "paths": ("/health", "/info"),
+        "container": True,
+        "model_load_seconds": 600,
+        "max_request_seconds": 600,
+    },
     "triton": {
         "port": 8000,
         "path": "/v2/health/ready",
+        "paths": ("/v2/health/ready", "/v2/health/live"),
         "grpc_port": 8001,
         "grpc_path": "/grpc.health.v1.Health/Check",
+        "container": True,
         "model_load_seconds": 300,
         "max_request_seconds": 120,
     },
-    "torchserve": {"port": 8080, "path": "/ping", "model_load_seconds": 300, "max_request_seconds": 120},
-    "ray-serve": {"port": 8000, "path": "/-/healthz", "model_load_seconds": 300, "max_request_seconds": 300},
+    "torchserve": {
+        "port": 8080,
+        "path": "/ping",
+        "paths": ("/ping",),
+        "model_load_seconds": 300,
+        "max_request_seconds": 120,
+    },
+    "ray-serve": {
+        "port": 8000,
+        "path": "/-/healthz",
+        "paths": ("/-/healthz", "/-/routes"),
+        "model_load_seconds": 300,
+        "max_request_seconds": 300,
+    },
     "custom": {"port": 8080, "path": "/health", "model_load_seconds": 300, "max_request_seconds": 300},
 }
 

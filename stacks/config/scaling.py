@@ -113,7 +113,11 @@ class ScalingConfig(StrictModel):
     scheduled_actions: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")],
         ScheduledAction,
-    ] = Field(default_factory=dict, description="Scheduled size changes keyed by name.")
+    ] = Field(  # aws-rule: scheduled-actions-quota
+        default_factory=dict,
+        max_length=125,
+        description="Scheduled size changes keyed by name; at most 125 (Auto Scaling's quota per group).",
+    )
 
     @property
     def has_target_tracking(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field
@@ -102,6 +103,16 @@ class TargetGroupConfig(StrictModel):
                     "slow_start",
                     "AWS rejects slow_start with load_balancing_algorithm_type "
                     f"{self.load_balancing_algorithm_type}: set slow_start to 0 or use round_robin",
+                )
+            )
+        # aws-rule: grpc-health-check-path
+        path = self.health_check.path
+        if self.grpc and path is not None and not re.fullmatch(r"/[A-Za-z_][\w.]*/[A-Za-z_]\w*", path):
+            out.append(
+                (
+                    "health_check.path",
+                    f"{path} is not a gRPC method: gRPC health checks take /package.service/method (for "
+                    "example /grpc.health.v1.Health/Check); leave it unset for the preset's or the ALB's default",
                 )
             )
         matcher = self.health_check.matcher

@@ -79,6 +79,23 @@ InstanceType = Annotated[
     Field(description="EC2 instance type, for example g5.xlarge."),
 ]
 Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(aws|[0-9]{12})?:.+$")]
+KmsKeyArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"),
+    Field(description="KMS key ARN: arn:<partition>:kms:<region>:<account>:key/<key id>."),
+]
+
+
+def arn_partition(arn: str) -> str:
+    """The partition of an ARN (``aws``, ``aws-cn``, ``aws-us-gov``...)."""
+    return arn.split(":", 2)[1]
+
+
+def arn_region(arn: str) -> str:
+    """The region of an ARN; empty for global resources (IAM)."""
+    return arn.split(":", 4)[3]
+
+
 ManagedPolicyArn = Annotated[
     str,
     StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/(?:[!-.0-~]+/)*[A-Za-z0-9_+=,.@-]{1,128}$"),
@@ -207,3 +224,23 @@ S3BucketName = Annotated[
     AfterValidator(_s3_bucket),
     Field(json_schema_extra={"pattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"}),
 ]
+
+
+#: Region name prefixes of the AWS partitions other than ``aws``.
+PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...): S3 bucket
+    names are unique within one."""
+    for prefix, partition in PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
+    return "aws"

@@ -175,11 +175,23 @@ def _purchase(tf: TerraformDoc, asg: dict) -> dict:
     }
 
 
-def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes: list[dict], notes: list[str]) -> dict:
+def analyze_fleet(
+    tf: TerraformDoc,
+    key: str,
+    asg: dict,
+    listeners: dict,
+    routes: list[dict],
+    notes: list[str],
+    model_load: int | None = None,
+) -> dict:
     """Figures, single points of failure and warnings of one ``aws_autoscaling_group``.
 
     ``listeners``/``routes`` come from :func:`listeners_and_routes`; assumptions made
-    (defaults, unknown AZs) are appended to ``notes``. Returns a JSON-ready dict.
+    (defaults, unknown AZs) are appended to ``notes``. ``model_load`` is the fleet's
+    ``model_load_seconds`` from its config when known (the JSON does not hold it): with
+    ELB health checks, no launch hook and a grace period shorter than it, the group
+    replaces every new instance before it serves, so there is no time to serve. Returns
+    a JSON-ready dict.
     """
     name = _fleet_name(key, asg)
     where = f"fleet {name}"
@@ -245,7 +257,15 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
         load, load_source = warmup, "default_instance_warmup"
     else:
         load, load_source = 0, "none"
-    cold = load + checks + slow_start
+    health_check_type = asg.get("health_check_type") or "EC2"
+    # With ELB health checks, failed checks count once the grace period ends: a model
+    # still loading then fails them, and the group replaces the instance.
+    replaced_before_serving = bool(
+        model_load is not None and tgs and not launch_hooks and health_check_type == "ELB" and grace < model_load
+    )
+    if model_load is not None and not launch_hooks and load < model_load and not replaced_before_serving:
+        load, load_source = model_load, "model_load_seconds"
+    cold: int | None = None if replaced_before_serving else load + checks + slow_start
     warm_value = None
     warm_info = None
     if warm:
@@ -290,7 +310,7 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
         "min_size": min_size,
         "desired_capacity": desired,
         "max_size": max_size,
-        "health_check_type": asg.get("health_check_type") or "EC2",
+        "health_check_type": health_check_type,
         "unhealthy_detection_seconds": detection,
         "drain_seconds": drain,
         "termination_hook_seconds": max((h["heartbeat_timeout"] for h in term_hooks), default=None),
@@ -407,6 +427,15 @@ def analyze_fleet(tf: TerraformDoc, key: str, asg: dict, listeners: dict, routes
                 "grace-shorter-than-health-checks",
                 f"{where}: health_check_grace_period {grace} s is shorter than healthy_threshold x interval "
                 f"({checks} s): new instances can be replaced before they can pass health checks",
+            )
+        )
+    if replaced_before_serving:
+        warn.append(
+            _finding(
+                "grace-shorter-than-model-load",
+                f"{where}: health_check_grace_period {grace} s is shorter than model_load_seconds ({model_load} s) "
+                "and no launch hook waits for the model: failed ELB health checks count before the model "
+                "serves, so the group replaces every new instance before it serves, in a loop",
             )
         )
     if warm and not launch_hooks:
@@ -526,8 +555,9 @@ def combine_groups(where: str, members: list[dict]) -> dict:
     out["instance_types"] = list(dict.fromkeys(t for m in members for t in m["instance_types"]))
     warm_values = [m["time_to_serve_new_instance_seconds"]["warm_pool"] for m in members]
     warm_values = [v for v in warm_values if v is not None]
+    colds = [m["time_to_serve_new_instance_seconds"]["cold"] for m in members]
     out["time_to_serve_new_instance_seconds"] = {
-        "cold": max(m["time_to_serve_new_instance_seconds"]["cold"] for m in members),
+        "cold": None if None in colds else max(colds),
         "warm_pool": min(warm_values) if warm_values else None,
     }
     out["warm_pool"] = next((m["warm_pool"] for m in members if m["warm_pool"]), None)
@@ -569,10 +599,11 @@ def combine_groups(where: str, members: list[dict]) -> dict:
     return out
 
 
-def analyze_stack(name: str, doc: dict) -> dict:
+def analyze_stack(name: str, doc: dict, model_load_seconds: dict[str, int] | None = None) -> dict:
     """Compute the resilience report of one synthesized stack.
 
-    ``name`` is the stack name, ``doc`` the parsed ``cdk.tf.json``. Returns a JSON-ready
+    ``name`` is the stack name, ``doc`` the parsed ``cdk.tf.json``, ``model_load_seconds``
+    each fleet's from its config (by fleet name; optional). Returns a JSON-ready
     dict: ``fleets`` (by fleet name, see :func:`analyze_fleet`), stack-level
     ``single_points_of_failure``, ``warnings`` and ``assumptions``, the
     ``single_points_of_failure_count`` over the stack and its fleets, and
@@ -585,7 +616,8 @@ def analyze_stack(name: str, doc: dict) -> dict:
     # group with a warm pool plus a spot group beside it): their figures are combined.
     buckets: dict[tuple, list[tuple[str, dict, dict]]] = {}
     for key, asg in tf.resources("aws_autoscaling_group").items():
-        fleet = analyze_fleet(tf, key, asg, listeners, routes, notes)
+        load = (model_load_seconds or {}).get(_fleet_name(key, asg))
+        fleet = analyze_fleet(tf, key, asg, listeners, routes, notes, model_load=load)
         buckets.setdefault(tuple(sorted(fleet["target_groups"])) or (key,), []).append((key, asg, fleet))
     fleets: dict[str, dict] = {}
     for members in buckets.values():

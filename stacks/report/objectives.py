@@ -70,7 +70,7 @@ def check_objectives(report: dict, objectives: Any) -> list[dict]:
             met = actual is not None and (actual <= limit if kind == "max" else actual >= limit)
             bound = f"{key} {'<=' if kind == 'max' else '>='} {_fmt(limit, unit)}"
             if actual is None:
-                message = f"fleet {fname}: {figure} cannot be computed (no target group), objective {bound}"
+                message = f"fleet {fname}: {figure} cannot be computed (see the fleet's warnings), objective {bound}"
             else:
                 message = f"fleet {fname}: {figure} {_fmt(actual, unit)} {'meets' if met else 'misses'} {bound}"
             results.append(

@@ -322,3 +322,22 @@ def test_mermaid_escapes_labels_and_sanitizes_ids():
     assert "asg_end" in labels
     assert (quoted, "asg_end", None) in graph["edges"]
     assert mermaid(doc, analyze_stack("x", doc)) == text
+
+
+def test_the_report_reads_the_model_load_time_from_the_config(tmp_path):
+    """Case 7 through the command line: the JSON has no model_load_seconds, the config
+    does; a grace period shorter than it means no new instance ever serves, which the
+    report says (and the time-to-serve objective is missed) instead of printing a cold
+    start computed as if the model loaded within the grace period."""
+    out = tmp_path / "cdktf.out"
+    write_stack(out, "loads", seed(health_check_grace_period=120, health_check_type="ELB", fleet="chat").build())
+    config = write_config(tmp_path / "config", "loads", {"max_time_to_serve_new_instance_seconds": 900})
+    data = yaml.safe_load(config.read_text())
+    data["fleets"]["chat"]["model_load_seconds"] = 600
+    config.write_text(yaml.safe_dump(data))
+    result = run_report("--outdir", str(out), "--config-dir", str(tmp_path / "config"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    fleet = json.loads((out / "resilience.json").read_text())["stacks"]["loads"]["fleets"]["chat"]
+    assert fleet["time_to_serve_new_instance_seconds"]["cold"] is None
+    assert "[grace-shorter-than-model-load] fleet chat" in result.stdout
+    assert "objective max_time_to_serve_new_instance_seconds missed" in result.stderr

@@ -1,18 +1,21 @@
 """The FLEET_* lines the generator puts at the top of shell user data
 (stacks/user_data.py): where they go, what they hold, and that bash reads back exactly
-the configured values."""
+the configured values; and the shipped GPU script's lifecycle hook helpers, run with
+fakes of the AWS CLI, Docker and the instance metadata service."""
 
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from helpers import ROOT, resources
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stacks.config import load_config
+from stacks.config import LifecycleHooks, TerminationHook, load_config
 from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK, fleet_user_data, fleet_variables, is_shell_script, render
 
 
@@ -207,3 +210,82 @@ def test_cli_prints_user_data_warnings(tmp_path):
     assert (
         f"warning: {path}: fleets.chat.lifecycle_hooks.launch: the user_data_file never completes it" in result.stderr
     )
+
+
+def _helpers(tmp_path) -> Path:
+    """The helper scripts vllm-gpu.sh writes to /usr/local/bin, extracted from its quoted
+    here documents into ``tmp_path/bin`` (their calls to each other pointed there), with
+    fakes of curl, aws, docker and sleep first on the PATH that log every call."""
+    text = (ROOT / "user_data" / "vllm-gpu.sh").read_text()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    found = re.findall(r"cat > /usr/local/bin/([\w-]+) <<'SCRIPT'\n(.*?)\nSCRIPT\n", text, re.S)
+    assert {name for name, _ in found} == {"complete-hook", "serve-then-complete", "stop-then-complete"}
+    for name, body in found:
+        (bin_dir / name).write_text(body.replace("/usr/local/bin/", f"{bin_dir}/") + "\n")
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "calls.log"
+    fakes = {
+        # The metadata service: a token, the instance ID, and a lifecycle state that is
+        # InService on the first look and Terminated afterwards; /health fails once.
+        "curl": f"""case "$*" in
+  *api/token*) echo token ;;
+  *instance-id*) echo i-0123 ;;
+  *target-lifecycle-state*)
+    if [ -e {tmp_path}/looked ]; then echo Terminated; else touch {tmp_path}/looked; echo InService; fi ;;
+  *health*) echo "curl $*" >> {log}; if [ -e {tmp_path}/up ]; then exit 0; else touch {tmp_path}/up; exit 7; fi ;;
+esac""",
+        "aws": f"""echo "aws $*" >> {log}
+case "$*" in *describe-auto-scaling-instances*) echo fleet-group ;; esac""",
+        "docker": f'echo "docker $*" >> {log}',
+        "sleep": ":",
+    }
+    fake_dir = tmp_path / "fakes"
+    fake_dir.mkdir()
+    for name, body in fakes.items():
+        (fake_dir / name).write_text(f"#!/bin/bash\n{body}\n")
+        (fake_dir / name).chmod(0o755)
+    return bin_dir
+
+
+def _run_helper(tmp_path, bin_dir: Path, *args: str) -> list[str]:
+    env = {"PATH": f"{tmp_path / 'fakes'}:/usr/bin:/bin"}
+    subprocess.run([str(bin_dir / args[0]), *args[1:]], env=env, check=True, timeout=30)
+    return (tmp_path / "calls.log").read_text().splitlines()
+
+
+def test_the_gpu_script_completes_the_termination_hook_after_a_clean_shutdown(tmp_path):
+    """Case: a termination hook nobody completes only keeps an instance that already left
+    the target group alive for its heartbeat. The shipped script stops the server once
+    the instance's target lifecycle state turns Terminated, then completes the hook."""
+    calls = _run_helper(tmp_path, _helpers(tmp_path), "stop-then-complete", TERMINATION_HOOK)
+    assert calls == [
+        "docker stop --time 30 vllm",
+        "aws autoscaling describe-auto-scaling-instances --instance-ids i-0123 "
+        "--query AutoScalingInstances[0].AutoScalingGroupName --output text",
+        f"aws autoscaling complete-lifecycle-action --lifecycle-hook-name {TERMINATION_HOOK} "
+        "--auto-scaling-group-name fleet-group --instance-id i-0123 --lifecycle-action-result CONTINUE",
+    ]
+
+
+def test_the_gpu_script_completes_the_launch_hook_once_the_model_serves(tmp_path):
+    calls = _run_helper(tmp_path, _helpers(tmp_path), "serve-then-complete", "8000", LAUNCH_HOOK)
+    assert calls[:2] == ["curl -fsS http://127.0.0.1:8000/health", "curl -fsS http://127.0.0.1:8000/health"]
+    assert calls[-1] == (
+        f"aws autoscaling complete-lifecycle-action --lifecycle-hook-name {LAUNCH_HOOK} "
+        "--auto-scaling-group-name fleet-group --instance-id i-0123 --lifecycle-action-result CONTINUE"
+    )
+
+
+def test_a_termination_hook_nothing_completes_is_a_warning(tmp_path):
+    from stacks.user_data import user_data_advisories
+
+    cfg = load_config(ROOT / "config" / "dev.yaml")
+    fleet = cfg.fleets["chat"].model_copy(update={"lifecycle_hooks": LifecycleHooks(termination=TerminationHook())})
+    cfg = cfg.model_copy(update={"fleets": {"chat": fleet}})
+    [(field, message)] = [w for w in user_data_advisories(cfg, ROOT / "config" / "dev.yaml") if "termination" in w[0]]
+    assert field == "fleets.chat.lifecycle_hooks.termination"
+    assert message.startswith("the user_data_file never completes it ($FLEET_TERMINATION_HOOK")
+    assert "idles 120 s before it stops" in message
+    multi = load_config(ROOT / "config" / "prod-multi.yaml")  # vllm-gpu.sh completes it
+    assert not [w for w in user_data_advisories(multi, ROOT / "config" / "prod-multi.yaml") if "termination" in w[0]]

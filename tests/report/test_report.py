@@ -295,6 +295,11 @@ def test_slow_start_adds_its_ramp():
     assert f["time_to_serve_new_instance_seconds"]["cold"] == 300 + 60 + 120
 
 
+def fleet_name(doc: dict) -> str:
+    """The name the report gives the one fleet of ``doc``."""
+    return next(iter(analyze_stack("seed", doc)["fleets"]))
+
+
 def test_no_grace_period_falls_back_to_warmup_then_none():
     f = fleet_of(analyze_stack("seed", seed(health_check_grace_period=0, default_instance_warmup=240).build()))
     assert f["time_to_serve_breakdown"]["model_load_bound"] == "default_instance_warmup"
@@ -309,6 +314,31 @@ def test_grace_shorter_than_health_checks_and_ec2_health_type_are_warnings():
     assert "grace-shorter-than-health-checks" in ids(f["warnings"])
     f = fleet_of(analyze_stack("seed", seed(health_check_type="EC2").build()))
     assert "ec2-health-check-type" in ids(f["warnings"])
+
+
+def test_a_grace_period_shorter_than_the_model_load_means_no_instance_ever_serves():
+    """Case 7: synth warns that instances may be replaced before the model loads; the
+    report, given the fleet's model_load_seconds (from its config), says the same: with
+    ELB health checks and no launch hook, the group replaces each new instance before it
+    serves, so there is no cold start time, and the objective on it is missed."""
+    doc = seed(health_check_grace_period=120, health_check_type="ELB").build()
+    name = fleet_name(doc)
+    f = fleet_of(analyze_stack("seed", doc, {name: 600}))
+    assert f["time_to_serve_new_instance_seconds"]["cold"] is None
+    assert "grace-shorter-than-model-load" in ids(f["warnings"])
+    [result] = check_objectives({"fleets": {name: f}, "single_points_of_failure_count": 0},
+                                ResilienceObjectives(max_time_to_serve_new_instance_seconds=900))
+    assert result["met"] is False and "cannot be computed" in result["message"]
+    # Without the model load time, or with a grace period that covers it, the figure is
+    # the grace period plus the health checks, as before.
+    assert fleet_of(analyze_stack("seed", doc))["time_to_serve_new_instance_seconds"]["cold"] == 120 + 60
+    f = fleet_of(analyze_stack("seed", seed(health_check_grace_period=700, health_check_type="ELB").build(), {name: 600}))
+    assert f["time_to_serve_new_instance_seconds"]["cold"] == 700 + 60
+    assert "grace-shorter-than-model-load" not in ids(f["warnings"])
+    # EC2 health checks never replace a loading instance: it serves once the model loads.
+    f = fleet_of(analyze_stack("seed", seed(health_check_grace_period=120, health_check_type="EC2").build(), {name: 600}))
+    assert f["time_to_serve_new_instance_seconds"]["cold"] == 600 + 60
+    assert f["time_to_serve_breakdown"]["model_load_bound"] == "model_load_seconds"
 
 
 # --------------------------------------------------------------------------------------
