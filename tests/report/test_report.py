@@ -326,17 +326,21 @@ def test_a_grace_period_shorter_than_the_model_load_means_no_instance_ever_serve
     f = fleet_of(analyze_stack("seed", doc, {name: 600}))
     assert f["time_to_serve_new_instance_seconds"]["cold"] is None
     assert "grace-shorter-than-model-load" in ids(f["warnings"])
-    [result] = check_objectives({"fleets": {name: f}, "single_points_of_failure_count": 0},
-                                ResilienceObjectives(max_time_to_serve_new_instance_seconds=900))
+    [result] = check_objectives(
+        {"fleets": {name: f}, "single_points_of_failure_count": 0},
+        ResilienceObjectives(max_time_to_serve_new_instance_seconds=900),
+    )
     assert result["met"] is False and "cannot be computed" in result["message"]
     # Without the model load time, or with a grace period that covers it, the figure is
     # the grace period plus the health checks, as before.
     assert fleet_of(analyze_stack("seed", doc))["time_to_serve_new_instance_seconds"]["cold"] == 120 + 60
-    f = fleet_of(analyze_stack("seed", seed(health_check_grace_period=700, health_check_type="ELB").build(), {name: 600}))
+    covered = seed(health_check_grace_period=700, health_check_type="ELB").build()
+    f = fleet_of(analyze_stack("seed", covered, {name: 600}))
     assert f["time_to_serve_new_instance_seconds"]["cold"] == 700 + 60
     assert "grace-shorter-than-model-load" not in ids(f["warnings"])
     # EC2 health checks never replace a loading instance: it serves once the model loads.
-    f = fleet_of(analyze_stack("seed", seed(health_check_grace_period=120, health_check_type="EC2").build(), {name: 600}))
+    ec2 = seed(health_check_grace_period=120, health_check_type="EC2").build()
+    f = fleet_of(analyze_stack("seed", ec2, {name: 600}))
     assert f["time_to_serve_new_instance_seconds"]["cold"] == 600 + 60
     assert f["time_to_serve_breakdown"]["model_load_bound"] == "model_load_seconds"
 
