@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Fn, TerraformStack
+from cdktf import Fn, Op, Precondition, TerraformStack
 
 from .aws import aws
 from .config import AccessLogsConfig
@@ -155,3 +155,24 @@ class AccessLogsBucket(Part):
             depends_on=[public_access, ownership],
         )
         self.alb_depends_on: list[Any] = [bucket_policy, encryption]
+
+
+class ExistingLogBucket(Part):
+    """An existing access log bucket (``load_balancer.access_logs.bucket``), read at plan
+    time: ELB delivers access logs only to a bucket in the load balancer's region (ELB
+    user guide, "Access logs for your Application Load Balancer": "The bucket must be
+    located in the same Region as the load balancer"), else logging fails when the ALB is
+    created or changed. Attribute ``checks``: preconditions for the ALB."""
+
+    def __init__(self, scope: TerraformStack | Part, id_: str, *, bucket: str, region: str):
+        super().__init__(scope, id_)
+        found = aws.data_aws_s3_bucket.DataAwsS3Bucket(self.stack, self.element_id("bucket"), bucket=bucket)
+        # aws-rule: access-logs-bucket-region
+        self.checks = [
+            Precondition(
+                condition=Op.eq(found.region, region),
+                error_message=f"load_balancer.access_logs.bucket: {bucket} is in {found.region}, and ELB delivers "
+                f"access logs only to a bucket in the load balancer's region ({region}): use a bucket there, or "
+                "leave bucket unset and the stack creates one",
+            )
+        ]

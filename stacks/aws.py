@@ -89,6 +89,7 @@ SUBMODULES: tuple[str, ...] = (
     "data_aws_ec2_instance_types",
     "data_aws_ec2_instance_type_offerings",
     "data_aws_subnet",
+    "data_aws_s3_bucket",
     "data_aws_partition",
     "data_aws_caller_identity",
     "kms_key",

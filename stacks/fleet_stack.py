@@ -7,7 +7,7 @@ from pathlib import Path
 from cdktf import TerraformStack
 from constructs import Construct
 
-from .access_logs import AccessLogsBucket
+from .access_logs import AccessLogsBucket, ExistingLogBucket
 from .alarms import Alarms, FleetAlarms
 from .aws import aws
 from .backend import add_backend
@@ -63,9 +63,10 @@ class FleetStack(TerraformStack):
                 account_id=account_id,
             ).kms_key_arn
         access_logs = cfg.load_balancer.access_logs
-        log_bucket, alb_depends_on = None, []
+        log_bucket, alb_depends_on, alb_checks = None, [], []
         if access_logs.enabled and access_logs.bucket is not None:
             log_bucket = access_logs.bucket
+            alb_checks = ExistingLogBucket(self, "access_logs", bucket=access_logs.bucket, region=region).checks
         elif access_logs.enabled:
             bucket = AccessLogsBucket(
                 self,
@@ -110,7 +111,7 @@ class FleetStack(TerraformStack):
                 for fleet_name, fleet in cfg.fleets.items()
                 if fleet.listener_rule is not None
             ],
-            preconditions=network.private_subnet_checks if internal else network.public_subnet_checks,
+            preconditions=[*(network.private_subnet_checks if internal else network.public_subnet_checks), *alb_checks],
             access_logs_bucket=log_bucket,
             depends_on=alb_depends_on,
         )

@@ -1,7 +1,8 @@
 """``python -m stacks.cli.schema`` (``make schema``): write the documents generated from the
-config model, ``config/schema.json`` and ``docs/configuration.md``
-(:mod:`stacks.config.reference`); ``--check`` writes nothing and exits 1 when either is
-stale. Run from the repository root.
+code: ``config/schema.json`` and ``docs/configuration.md`` from the config model
+(:mod:`stacks.config.reference`), ``docs/aws-rules.md`` from the rule catalogue
+(:mod:`stacks.aws_rules`); ``--check`` writes nothing and exits 1 when one is stale. Run
+from the repository root.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..aws_rules import catalogue_markdown
 from ..config.reference import REFERENCE_FILE, SCHEMA_FILE, configuration_markdown, schema_text
+
+RULES_FILE = "docs/aws-rules.md"
 
 
 def generated() -> dict[str, str]:
     """``{path relative to the repository root: text}`` of every generated document."""
-    return {SCHEMA_FILE: schema_text(), REFERENCE_FILE: configuration_markdown()}
+    return {SCHEMA_FILE: schema_text(), REFERENCE_FILE: configuration_markdown(), RULES_FILE: catalogue_markdown()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,7 @@ class FleetAlarmsConfig(StrictModel):
     def own_problems(self) -> list[FieldProblem]:
         """The evaluated window within CloudWatch's limit (PutMetricAlarm: one day for
         periods below one hour, seven days for longer ones)."""
+        # aws-rule: alarm-evaluation-window
         limit = 86400 if self.period < 3600 else 604800
         window = self.period * self.evaluation_periods
         if window > limit:

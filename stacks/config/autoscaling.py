@@ -232,7 +232,7 @@ class AutoscalingGroupConfig(StrictModel):
             out.append(("max_instance_lifetime", "must be 0 or 86400-31536000 seconds"))
         wp, mip = self.warm_pool, self.mixed_instances_policy
         if wp is not None:
-            if mip is not None:
+            if mip is not None:  # aws-rule: warm-pool-no-mixed-instances
                 out.append(
                     (
                         "warm_pool",

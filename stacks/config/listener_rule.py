@@ -34,6 +34,7 @@ class ListenerRule(StrictModel):
     def own_problems(self) -> list[FieldProblem]:
         """At least one condition; within the per-rule quotas of values and wildcards."""
         out: list[FieldProblem] = []
+        # aws-rule: listener-rule-quotas
         values = [*self.path_patterns, *self.host_headers]
         if not values:
             out.append(("", "needs path_patterns and/or host_headers"))

@@ -168,7 +168,7 @@ def _user_data_problems(path: Path, shown_as: str, variables: dict[str, str], ro
     except UnicodeDecodeError:
         text = None
     size = len(raw) if text is None else len(render_user_data(text, variables).encode("utf-8"))
-    if size > USER_DATA_MAX_BYTES:
+    if size > USER_DATA_MAX_BYTES:  # aws-rule: user-data-size
         added = f" with the {size - len(raw)} bytes of FLEET_* lines added" if size > len(raw) else ""
         problems.append(
             f"{shown(shown_as)} is {size} bytes{added}; EC2 accepts at most {USER_DATA_MAX_BYTES} "

@@ -49,6 +49,7 @@ class HealthCheck(StrictModel):
 
     def own_problems(self) -> list[FieldProblem]:
         """The timeout is shorter than the interval (ELB rejects it otherwise)."""
+        # aws-rule: health-check-timeout-below-interval
         if self.timeout >= self.interval:
             return [("timeout", f"must be less than interval ({self.timeout} >= {self.interval})")]
         return []
@@ -95,6 +96,7 @@ class TargetGroupConfig(StrictModel):
         """Slow start 0 or 30-900 s and only with round robin; a matcher in the codes of
         the protocol (gRPC 0-99, HTTP 200-499)."""
         out: list[FieldProblem] = []
+        # aws-rule: slow-start-algorithm
         if self.slow_start and not 30 <= self.slow_start <= 900:
             out.append(("slow_start", "must be 0 (off) or 30-900 seconds"))
         elif self.slow_start and self.load_balancing_algorithm_type != "round_robin":
@@ -115,6 +117,7 @@ class TargetGroupConfig(StrictModel):
                     "example /grpc.health.v1.Health/Check); leave it unset for the preset's or the ALB's default",
                 )
             )
+        # aws-rule: health-check-matcher-codes
         matcher = self.health_check.matcher
         if matcher is not None and self.grpc and not codes_within(matcher, 0, 99):
             out.append(

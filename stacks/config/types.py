@@ -79,7 +79,7 @@ InstanceType = Annotated[
     Field(description="EC2 instance type, for example g5.xlarge."),
 ]
 Arn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(aws|[0-9]{12})?:.+$")]
-KmsKeyArn = Annotated[
+KmsKeyArn = Annotated[  # aws-rule: kms-key-arn
     str,
     StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"),
     Field(description="KMS key ARN: arn:<partition>:kms:<region>:<account>:key/<key id>."),

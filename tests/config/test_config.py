@@ -75,14 +75,18 @@ def test_presets_set_port_and_path_and_can_be_overridden(preset):
     cfg = parse_config(copy.deepcopy(data), "x")
     assert cfg.fleets["chat"].port == PRESETS[preset]["port"]
     assert cfg.fleets["chat"].health_check_path == PRESETS[preset]["path"]
-    fleet["target_group"] = {"port": 9999, "health_check": {"path": "/ready"}}
+    # Another path the server serves (the custom preset takes any).
+    path = PRESETS[preset].get("paths", ("/ready",))[-1]
+    fleet["target_group"] = {"port": 9999, "health_check": {"path": path}}
     cfg = parse_config(data, "x")
     assert cfg.fleets["chat"].port == 9999
-    assert cfg.fleets["chat"].health_check_path == "/ready"
+    assert cfg.fleets["chat"].health_check_path == path
 
 
 def test_grpc_gets_grpc_matcher_and_http_matcher_is_rejected():
     data = dev()
+    data["load_balancer"]["certificate_arn"] = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    data["fleets"]["chat"]["preset"] = "custom"
     data["fleets"]["chat"]["target_group"] = {"protocol_version": "GRPC"}
     assert parse_config(copy.deepcopy(data), "x").fleets["chat"].health_check_matcher == "12"
     data["fleets"]["chat"]["target_group"]["health_check"] = {"matcher": "200-299"}

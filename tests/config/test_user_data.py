@@ -278,6 +278,7 @@ def test_the_gpu_script_completes_the_launch_hook_once_the_model_serves(tmp_path
 
 
 def test_a_termination_hook_nothing_completes_is_a_warning(tmp_path):
+    """rule: termination-hook-completed"""
     from stacks.user_data import user_data_advisories
 
     cfg = load_config(ROOT / "config" / "dev.yaml")

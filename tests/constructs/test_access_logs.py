@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from construct_testing import build, expose, ref
+from construct_testing import aws, build, expose, ref
 
-from stacks.access_logs import AccessLogsBucket
+from stacks.access_logs import AccessLogsBucket, ExistingLogBucket
 from stacks.config import AccessLogsConfig
 
 
@@ -72,3 +72,18 @@ def test_force_destroy_and_prefix_follow_the_inputs():
     built, _ = bucket(force_destroy=True, bucket_prefix="logs-")
     b = built.only("aws_s3_bucket")
     assert (b["bucket_prefix"], b["force_destroy"]) == ("logs-", True)
+
+
+def test_an_existing_bucket_is_checked_to_be_in_the_albs_region():
+    def make(stack):
+        made = ExistingLogBucket(stack, "access_logs", bucket="central-logs", region="eu-west-1")
+        aws.sns_topic.SnsTopic(stack, "alb_stand_in", lifecycle={"precondition": made.checks})
+
+    built, _ = build(make)
+    assert built.data("aws_s3_bucket")["access_logs_bucket"]["bucket"] == "central-logs"
+    assert not built.resources("aws_s3_bucket")  # read, never created
+    [check] = built.resources("aws_sns_topic")["alb_stand_in"]["lifecycle"]["precondition"]
+    assert check["condition"] == '${(data.aws_s3_bucket.access_logs_bucket.region == "eu-west-1")}'
+    assert check["error_message"].startswith(
+        "load_balancer.access_logs.bucket: central-logs is in ${data.aws_s3_bucket.access_logs_bucket.region}"
+    )

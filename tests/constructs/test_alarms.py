@@ -55,8 +55,9 @@ def test_three_alarms_per_fleet_on_its_target_group():
 
 
 def test_created_topic_is_encrypted_with_a_key_cloudwatch_may_use():
-    """CloudWatch cannot use the AWS managed key alias/aws/sns: alarm actions on a topic
-    encrypted with it fail and no notification arrives. The stack's own key lets the
+    """rule: alarm-topic-key-cloudwatch. CloudWatch cannot use the AWS managed key
+    alias/aws/sns: alarm actions on a topic encrypted with it fail and no notification
+    arrives. The stack's own key lets the
     CloudWatch service encrypt the notifications; the topic policy lets alarms of this
     account and region publish."""
     built, _ = alarms(chat=fleet())

@@ -77,6 +77,9 @@ def planned(emulators, tmp_path_factory):
     server = emulators("plan-checks")
     aws = Aws(server.endpoint, REGION)
     sda1 = _sda1_ami(aws)
+    Aws(server.endpoint, "us-west-2").s3.create_bucket(
+        Bucket="pc-logs-west", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+    )
     cases = {
         "baseline": change("pc-baseline", lambda doc, chat: None),
         "arm-type-x86-ami": change("pc-arch", _mip(["g5.xlarge", "g5g.xlarge"])),
@@ -91,6 +94,9 @@ def planned(emulators, tmp_path_factory):
             ),
         ),
         "no-such-az": change("pc-az", _azs(["us-east-1a", "us-east-1z"])),
+        "log-bucket-other-region": change(
+            "pc-logs", lambda doc, chat: doc["load_balancer"].update(access_logs={"bucket": "pc-logs-west"})
+        ),
         "root-not-the-amis": change("pc-root", _set("launch_template", root_device_name="/dev/sda1")),
         "sda1-ami": change(
             "pc-sda1",
@@ -155,7 +161,8 @@ def test_the_unchanged_example_plans(planned):
 
 
 def test_an_ami_rooted_on_sda1_gets_its_encrypted_root_there(planned):
-    """Case 3: the encrypted volume is always the root, whatever the AMI calls it."""
+    """Case 3 (rule: root-device-is-the-amis): the encrypted volume is always the root,
+    whatever the AMI calls it."""
     lt = planned_launch_template(planned, "sda1-ami")
     [device] = lt["block_device_mappings"]
     assert device["device_name"] == "/dev/sda1"
@@ -163,13 +170,14 @@ def test_an_ami_rooted_on_sda1_gets_its_encrypted_root_there(planned):
 
 
 def test_an_explicit_root_device_that_is_not_the_amis_stops_the_plan(planned):
+    """rule: root-device-is-the-amis"""
     text = failed_with(planned, "root-not-the-amis")
     assert "fleets.chat.launch_template.root_device_name: /dev/sda1 is not the root device of the AMI" in text
     assert "(its root is /dev/xvda)" in text
 
 
 def test_an_arm64_type_with_an_x86_64_ami_stops_the_plan(planned):
-    """Case 4."""
+    """Case 4 (rule: instance-type-architecture)."""
     text = failed_with(planned, "arm-type-x86-ami")
     assert (
         "fleets.chat.autoscaling_group.mixed_instances_policy.instance_types: g5g.xlarge cannot run the AMI"
@@ -179,7 +187,8 @@ def test_an_arm64_type_with_an_x86_64_ami_stops_the_plan(planned):
 
 
 def test_a_type_not_offered_in_the_groups_azs_stops_the_plan(planned):
-    """Case 5: p4de.24xlarge is offered in us-east-1b and 1c only (as the emulator knows)."""
+    """Case 5 (rule: instance-type-offered-in-azs): p4de.24xlarge is offered in us-east-1b
+    and 1c only (as the emulator knows)."""
     text = failed_with(planned, "type-not-in-az")
     assert (
         "network.create_vpc.availability_zones: none of the instance types of fleet chat (p4de.24xlarge) "
@@ -189,25 +198,35 @@ def test_a_type_not_offered_in_the_groups_azs_stops_the_plan(planned):
 
 
 def test_a_misspelt_instance_type_stops_the_plan_with_one_message(planned):
+    """rule: instance-type-exists"""
     text = failed_with(planned, "misspelt-type")
     assert "fleets.chat.launch_template.instance_type: t3.mediun is not an EC2 instance type in us-east-1" in text
     assert "t3.mediun cannot run" not in text and "t3.mediun does not support" not in text
 
 
 def test_a_type_without_ebs_optimization_stops_the_plan(planned):
+    """rule: instance-type-ebs-optimized"""
     text = failed_with(planned, "no-ebs-optimization")
     assert "fleets.chat.launch_template.instance_type: t2.micro does not support EBS optimization" in text
 
 
 def test_hibernation_needs_types_that_support_it(planned):
+    """rule: warm-pool-hibernation-support"""
     text = failed_with(planned, "hibernation")
     assert "fleets.chat.launch_template.instance_type: g5.xlarge does not support hibernation" in text
 
 
 def test_an_availability_zone_that_does_not_exist_stops_the_plan(planned):
+    """rule: availability-zones-exist"""
     text = failed_with(planned, "no-such-az")
     assert "network.create_vpc.availability_zones: us-east-1z is not an available Availability Zone" in text
     assert "us-east-1a is not" not in text
+
+
+def test_an_access_log_bucket_in_another_region_stops_the_plan(planned):
+    """rule: access-logs-bucket-region"""
+    text = failed_with(planned, "log-bucket-other-region")
+    assert "load_balancer.access_logs.bucket: pc-logs-west is in us-west-2, and ELB delivers access logs only" in text
 
 
 def test_a_stopped_plan_cannot_be_applied(planned):

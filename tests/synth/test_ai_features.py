@@ -55,7 +55,9 @@ def test_preset_drives_timings(preset):
     assert f.effective_deregistration_delay == req
     assert cfg.effective_idle_timeout == req
     assert f.effective_slow_start == 0  # least_outstanding_requests by default
-    assert warnings(data) == []
+    # Container servers warn about the IMDS hop limit (rule: container-imds-hop-limit).
+    expected = ["fleets.chat.launch_template.http_put_response_hop_limit"] if PRESETS[preset].get("container") else []
+    assert [w.split(": ", 1)[0] for w in warnings(data)] == expected
 
 
 def test_explicit_model_times_override_preset_and_slow_start_needs_round_robin():
@@ -85,11 +87,12 @@ def test_launch_hook_shortens_grace_period_and_sets_heartbeats():
 def test_grpc_presets_get_grpc_port_path_and_matcher():
     data = bare_dev()
     chat = data["fleets"]["chat"]
+    data["load_balancer"]["certificate_arn"] = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
     chat["target_group"] = {"protocol_version": "GRPC"}
     chat["preset"] = "triton"
     f = parse_config(copy.deepcopy(data), "x").fleets["chat"]
     assert (f.port, f.health_check_path, f.health_check_matcher) == (8001, "/grpc.health.v1.Health/Check", "0")
-    chat["preset"] = "vllm"
+    chat["preset"] = "custom"  # a gRPC server of one's own: the ALB's default health method
     f = parse_config(data, "x").fleets["chat"]
     assert (f.health_check_path, f.health_check_matcher) == (ALB_GRPC_DEFAULT_PATH, "12")
 
