@@ -504,6 +504,30 @@ class Lifecycle:
                 assert {"Name": "TargetGroup", "Value": tg_suffix} in a["Dimensions"]
                 assert a["AlarmActions"] == [out["alarm_topic_arn"]] == a["OKActions"]
             assert alarms[f"{self.cfg.name}-{fleet_name}-target-5xx"]["Threshold"] == fleet.alarms.target_5xx_count
+        if self.cfg.alarms.sns_topic_arn is None:
+            self.check_alarm_topic_lets_cloudwatch_publish(out["alarm_topic_arn"])
+
+    def check_alarm_topic_lets_cloudwatch_publish(self, topic_arn: str) -> None:
+        """The created topic is encrypted with a customer managed key (not alias/aws/sns,
+        which CloudWatch cannot use), whose policy lets the CloudWatch service encrypt
+        notifications, and its own policy lets CloudWatch publish (rule:
+        alarm-topic-key-cloudwatch). moto evaluates neither policy: this reads what AWS
+        would evaluate."""
+        attrs = self.aws.sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        key_id = attrs["KmsMasterKeyId"]
+        assert not key_id.startswith("alias/aws/")
+        key = self.aws.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        assert key["KeyManager"] == "CUSTOMER" and key["KeyState"] == "Enabled"
+        policy = json.loads(self.aws.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+        service = {"Service": "cloudwatch.amazonaws.com"}
+        cloudwatch = [s for s in policy["Statement"] if s.get("Principal") == service]
+        assert [sorted(s["Action"]) for s in cloudwatch if s["Effect"] == "Allow"] == [
+            ["kms:Decrypt", "kms:GenerateDataKey*"]
+        ]
+        topic_policy = json.loads(attrs["Policy"])
+        publish = [s for s in topic_policy["Statement"] if s.get("Principal") == service]
+        assert [(s["Effect"], s["Action"]) for s in publish] == [("Allow", "sns:Publish")]
+        assert publish[0]["Resource"] == topic_arn
 
     def check_target_group(self, fleet, tg_arn: str, vpc_id: str) -> None:
         elb = self.aws.elbv2
@@ -542,7 +566,11 @@ class Lifecycle:
         assert data["MetadataOptions"]["HttpTokens"] == "required"
         assert data["MetadataOptions"]["HttpEndpoint"] == "enabled"
         assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == lt.http_put_response_hop_limit
-        [root] = [b for b in data["BlockDeviceMappings"] if b["DeviceName"] == lt.root_device_name]
+        # The encrypted volume is the root: it sits on the AMI's own root device.
+        ami = self.expected_ami(fleet)
+        [image] = self.aws.ec2.describe_images(ImageIds=[ami])["Images"]
+        assert lt.root_device_name in (None, image["RootDeviceName"])
+        [root] = [b for b in data["BlockDeviceMappings"] if b["DeviceName"] == image["RootDeviceName"]]
         assert root["Ebs"]["Encrypted"] is True
         assert (root["Ebs"]["VolumeSize"], root["Ebs"]["VolumeType"]) == (lt.root_volume_size, lt.root_volume_type)
         assert data["ImageId"] == self.expected_ami(fleet)
