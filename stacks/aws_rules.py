@@ -7,8 +7,9 @@ schema``), and tests tie every entry to the code and to a test:
 
 - the code that checks a rule carries the comment ``# aws-rule: <id>``;
 - a ``synth`` rule has a bad-config case with ``# rule: <id>`` in tests/bad_configs/;
-- a ``plan`` rule has an emulator test mentioning ``rule: <id>`` in
-  tests/e2e/test_plan_checks.py;
+- a ``plan`` rule has an emulator test mentioning ``rule: <id>`` in tests/e2e/
+  (test_plan_checks.py for facts about what a fleet launches, test_lifecycle.py for
+  changes to a deployed stack);
 - a ``synth warning`` or ``built in`` rule has a test mentioning ``rule: <id>``.
 
 Where: ``synth`` (an error at synth, exit 2), ``synth warning`` (a ``warning:`` line,
@@ -220,6 +221,27 @@ RULES: tuple[AwsRule, ...] = (
         "completes it after a clean shutdown, it only delays the termination (the shipped GPU script does)",
         "synth warning",
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html",
+    ),
+    # Changes to a deployed stack (read from AWS at plan time, stacks/deployed.py) -----------
+    AwsRule(
+        "load-balancer-scheme-fixed",
+        "a load balancer's scheme (load_balancer.internal) cannot change: Terraform would delete the "
+        "deployed one, listeners and DNS name included, before creating the new one",
+        "plan",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+    ),
+    AwsRule(
+        "warm-pool-to-mixed-instances-two-steps",
+        "a group's warm pool must be gone before a mixed instances policy is added: in one apply the "
+        "provider sends the policy first, which AWS refuses",
+        "plan",
+        "https://github.com/hashicorp/terraform-provider-aws/issues/42437",
+    ),
+    AwsRule(
+        "warm-pool-min-size-zero-two-steps",
+        "a deployed warm pool's min_size cannot be lowered to 0 in place: the provider never sends 0",
+        "plan",
+        "https://github.com/hashicorp/terraform-provider-aws/issues/44732",
     ),
     # Alarms, keys, ARNs ---------------------------------------------------------------------
     AwsRule(

@@ -13,10 +13,24 @@ hooks:
   sized from the model load time unless set), attached to the target group with
   ``target_group_arns``, the template referenced by its ``latest_version`` (not
   ``$Latest``) so template changes show in the plan and start an instance refresh; the
-  template goes inside ``mixed_instances_policy`` when one is set. ``desired_capacity``
-  is ignored by later applies when a scaling policy owns it. Optional warm pool and
-  ``initial_lifecycle_hook`` blocks (``model-ready`` on launch, ``drain`` on
-  termination), created with the group so the first instances pass through them too.
+  template goes inside ``mixed_instances_policy`` when one is set. Later applies leave
+  the sizes that scaling owns (``ScalingConfig.owned_group_sizes``: target tracking,
+  scheduled actions) as they are. Optional warm pool.
+- Lifecycle hooks (``model-ready`` on launch, ``drain`` on termination) twice: as
+  ``initial_lifecycle_hook`` blocks, so a new group's first instances pass through them,
+  and as ``aws_autoscaling_lifecycle_hook`` resources, which add, change and remove
+  hooks of a running group in place. The group ignores later changes of its blocks:
+  the provider replaces a group whose ``initial_lifecycle_hook`` changes, and with its
+  fixed name that terminates every instance before the new group launches any.
+- Capacity: an apply waits for the group's instances up to the fleet's load budget
+  (``FleetConfig.wait_for_capacity_seconds``) and does not give up at the first failed
+  scaling activity (``ignore_failed_scaling_activities``: an
+  ``InsufficientInstanceCapacity`` for one GPU type or AZ is retried in others). A
+  group is ``create_before_destroy``: with its fixed name, any replacement (a group
+  tainted by a failed create, for instance) fails at its create step with AWS's
+  ``AlreadyExists`` before the serving group is deleted.
+- The user data as plain text in a ``terraform_data`` resource, so that a plan shows
+  what changed in it line by line rather than as two base64 strings.
 - Optional second, spot-only group (``spot_autoscaling_group``) in the same target group
   with the same launch template: AWS forbids warm pools on groups that launch spot, so a
   warm on-demand group plus a spot group is how a fleet gets both.
@@ -29,7 +43,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from cdktf import Precondition, TerraformStack, Token
+from cdktf import Precondition, TerraformResource, TerraformStack, Token
 
 from .aws import aws
 from .config import FleetConfig, InstanceOverride, managed_policy_key
@@ -67,7 +81,8 @@ class FleetGroup(Part):
     instance security group ID, its target group ARN, the user data text (or None), the
     partition name token, the AMI ID and its root device name (tokens from
     :class:`stacks.launch_checks.LaunchChecks`), and plan-time preconditions for the
-    launch template and the groups. Attributes (str
+    launch template, the groups and the main group only (``main_group_preconditions``,
+    from :class:`stacks.deployed.DeployedGroup`). Attributes (str
     tokens, each read once): ``role_name``, ``launch_template_id``,
     ``autoscaling_group_name`` and ``spot_autoscaling_group_name`` (None without a spot
     group).
@@ -92,6 +107,7 @@ class FleetGroup(Part):
         root_device_name: str,
         template_preconditions: Sequence[Precondition] = (),
         preconditions: Sequence[Precondition] = (),
+        main_group_preconditions: Sequence[Precondition] = (),
     ):
         super().__init__(scope, id_)
         self._environment, self._region, self._tags = environment, region, tags
@@ -105,18 +121,35 @@ class FleetGroup(Part):
         # in-place update of the group, which starts the instance refresh.
         self.launch_template_id = launch_template.id
         self._lt_version = Token.as_string(launch_template.latest_version)
+        if user_data:
+            self._show_user_data(user_data)
         common: dict[str, Any] = {
             "subnet_ids": list(subnet_ids),
             "target_group_arn": target_group_arn,
-            "scaled": fleet.scaling.has_target_tracking,
-            "preconditions": list(preconditions),
         }
-        group = self._group("autoscaling_group", self._prefix, spot=False, **common)
+        group = self._group(
+            "autoscaling_group",
+            self._prefix,
+            spot=False,
+            owned_sizes=fleet.scaling.owned_group_sizes,
+            preconditions=[*preconditions, *main_group_preconditions],
+            **common,
+        )
         self.autoscaling_group_name: str = group.name
+        self._hooks("", group.name)
         self.spot_autoscaling_group_name: str | None = None
         if fleet.spot_autoscaling_group is not None:
-            spot = self._group("spot_autoscaling_group", f"{self._prefix}-spot", spot=True, **common)
+            # Scheduled actions act on the main group only (stacks/scaling.py).
+            spot = self._group(
+                "spot_autoscaling_group",
+                f"{self._prefix}-spot",
+                spot=True,
+                owned_sizes=("desired_capacity",) if fleet.scaling.has_target_tracking else (),
+                preconditions=list(preconditions),
+                **common,
+            )
             self.spot_autoscaling_group_name = spot.name
+            self._hooks("spot_", spot.name)
 
     # IAM -------------------------------------------------------------------------------
     def _role(self, partition: str) -> Any:
@@ -261,15 +294,17 @@ class FleetGroup(Part):
         spot: bool,
         subnet_ids: list[str],
         target_group_arn: str,
-        scaled: bool,
+        owned_sizes: Sequence[str],
         preconditions: list[Precondition],
     ) -> Any:
         fleet = self._fleet
         asg_cfg = fleet.autoscaling_group
         mod = aws.autoscaling_group
-        lifecycle: dict[str, Any] = {}
-        if scaled:
-            lifecycle["ignore_changes"] = ["desired_capacity"]
+        # The hooks' blocks count at creation only (see the module docstring).
+        lifecycle: dict[str, Any] = {
+            "create_before_destroy": True,
+            "ignore_changes": [*owned_sizes, "initial_lifecycle_hook"],
+        }
         if preconditions:
             lifecycle["precondition"] = preconditions
 
@@ -311,25 +346,7 @@ class FleetGroup(Part):
                 prefs["checkpoint_delay"] = str(ir.checkpoint_delay)
             refresh = {"strategy": "Rolling", "preferences": prefs}
 
-        hooks: list[Any] = []
-        if fleet.lifecycle_hooks.launch is not None:
-            hooks.append(
-                mod.AutoscalingGroupInitialLifecycleHook(
-                    name=LAUNCH_HOOK,
-                    lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
-                    heartbeat_timeout=fleet.effective_launch_heartbeat,
-                    default_result=fleet.lifecycle_hooks.launch.default_result,
-                )
-            )
-        if fleet.lifecycle_hooks.termination is not None:
-            hooks.append(
-                mod.AutoscalingGroupInitialLifecycleHook(
-                    name=TERMINATION_HOOK,
-                    lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
-                    heartbeat_timeout=fleet.effective_termination_heartbeat,
-                    default_result=fleet.lifecycle_hooks.termination.default_result,
-                )
-            )
+        hooks = [mod.AutoscalingGroupInitialLifecycleHook(**hook) for hook in self._hook_specs().values()]
 
         warm_pool: dict[str, Any] | None = None
         if not spot and asg_cfg.warm_pool is not None:
@@ -362,6 +379,8 @@ class FleetGroup(Part):
             instance_refresh=refresh,
             warm_pool=warm_pool,
             initial_lifecycle_hook=hooks or None,
+            wait_for_capacity_timeout=f"{fleet.wait_for_capacity_seconds}s",
+            ignore_failed_scaling_activities=True,
             enabled_metrics=GROUP_METRICS if asg_cfg.enabled_metrics else None,
             metrics_granularity="1Minute" if asg_cfg.enabled_metrics else None,
             tag=[
@@ -370,6 +389,45 @@ class FleetGroup(Part):
             ],
             lifecycle=lifecycle or None,
         )
+
+    def _hook_specs(self) -> dict[str, dict[str, Any]]:
+        """The fleet's lifecycle hooks by element name (``launch_hook``,
+        ``termination_hook``), as arguments of a hook block or resource."""
+        hooks = self._fleet.lifecycle_hooks
+        specs: dict[str, dict[str, Any]] = {}
+        if hooks.launch is not None:
+            specs["launch_hook"] = {
+                "name": LAUNCH_HOOK,
+                "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+                "heartbeat_timeout": self._fleet.effective_launch_heartbeat,
+                "default_result": hooks.launch.default_result,
+            }
+        if hooks.termination is not None:
+            specs["termination_hook"] = {
+                "name": TERMINATION_HOOK,
+                "lifecycle_transition": "autoscaling:EC2_INSTANCE_TERMINATING",
+                "heartbeat_timeout": self._fleet.effective_termination_heartbeat,
+                "default_result": hooks.termination.default_result,
+            }
+        return specs
+
+    def _hooks(self, id_prefix: str, group_name: str) -> None:
+        """The lifecycle hooks of group ``group_name`` as their own resources
+        (``<id_prefix>launch_hook``, ...), which PutLifecycleHook creates and updates in
+        place on a running group (Auto Scaling API, PutLifecycleHook)."""
+        for key, spec in self._hook_specs().items():
+            aws.autoscaling_lifecycle_hook.AutoscalingLifecycleHook(
+                self.stack, self.element_id(f"{id_prefix}{key}"), autoscaling_group_name=group_name, **spec
+            )
+
+    def _show_user_data(self, user_data: str) -> None:
+        """A ``terraform_data`` resource holding ``user_data`` as text (``${`` and ``%{``
+        escaped, Terraform JSON strings being templates), so that plans show changes to
+        it line by line; nothing reads it."""
+        text = user_data.replace("${", "$${").replace("%{", "%%{")
+        # terraform_data is built into Terraform: no provider binding, so a generic resource.
+        shown = TerraformResource(self.stack, self.element_id("user_data"), terraform_resource_type="terraform_data")
+        shown.add_override("input", text)
 
     def _mixed(
         self, overrides: list[InstanceOverride], base: int, above: int, on_demand_strategy: str, spot_strategy: str

@@ -12,6 +12,7 @@ from .alarms import Alarms, FleetAlarms
 from .aws import aws
 from .backend import add_backend
 from .config import EnvironmentConfig
+from .deployed import DeployedGroup, DeployedLoadBalancer
 from .fleet import FleetGroup
 from .launch_checks import LaunchChecks
 from .load_balancer import ListenerRoute, LoadBalancer
@@ -96,6 +97,7 @@ class FleetStack(TerraformStack):
             for fleet_name, fleet in cfg.fleets.items()
         }
         internal = cfg.load_balancer.internal
+        deployed_lb = DeployedLoadBalancer(self, "deployed", alb_name=f"{name}-alb", internal=internal)
         lb = LoadBalancer(
             self,
             "load_balancer",
@@ -111,7 +113,11 @@ class FleetStack(TerraformStack):
                 for fleet_name, fleet in cfg.fleets.items()
                 if fleet.listener_rule is not None
             ],
-            preconditions=[*(network.private_subnet_checks if internal else network.public_subnet_checks), *alb_checks],
+            preconditions=[
+                *(network.private_subnet_checks if internal else network.public_subnet_checks),
+                *alb_checks,
+                *deployed_lb.checks,
+            ],
             access_logs_bucket=log_bucket,
             depends_on=alb_depends_on,
         )
@@ -151,6 +157,13 @@ class FleetStack(TerraformStack):
                 root_device_name=checks.root_device_name,
                 template_preconditions=checks.template_checks,
                 preconditions=[*network.private_subnet_checks, *checks.group_checks],
+                main_group_preconditions=DeployedGroup(
+                    self,
+                    f"fleet-{fleet_name}-deployed",
+                    fleet_name=fleet_name,
+                    group_name=f"{name}-{fleet_name}",
+                    autoscaling_group=asg,
+                ).checks,
             )
             if fleet.launch_template.secret_references:
                 SecretAccess(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from cdktf import Precondition, TerraformStack
+from cdktf import Precondition, TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
 from .config import ListenerRule, LoadBalancerConfig
@@ -65,7 +65,12 @@ class LoadBalancer(Part):
     ):
         super().__init__(scope, id_)
         lb = load_balancer
-        lifecycle = {"precondition": list(preconditions)} if preconditions else None
+        # With deletion protection AWS refuses to delete the ALB, but only after Terraform
+        # has deleted its listeners, rules and WAF association (a replacement, or
+        # `terraform destroy`): prevent_destroy refuses such a plan before anything changes.
+        lifecycle: dict[str, Any] = {"prevent_destroy": True} if deletion_protection else {}
+        if preconditions:
+            lifecycle["precondition"] = list(preconditions)
         self._alb = aws.lb.Lb(
             self.stack,
             self.element_id("alb"),
@@ -85,7 +90,7 @@ class LoadBalancer(Part):
                 else None
             ),
             tags={"Name": f"{name}-alb"},
-            lifecycle=lifecycle,
+            lifecycle=lifecycle or None,
             depends_on=list(depends_on) or None,
         )
         self.alb_arn = alb_arn = self._alb.arn
@@ -152,6 +157,9 @@ class LoadBalancer(Part):
                 action=[mod.LbListenerRuleAction(type="forward", target_group_arn=route.target_group_arn)],
                 condition=conditions,
                 tags={"fleet": route.fleet_name},
+                # Moving to another listener (a certificate added) replaces a rule: the new
+                # one first, so the path never falls through to the default fleet.
+                lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             )
 
     @cached_property

@@ -6,7 +6,8 @@ sends traffic and health checks to, the health-check path, the names of the life
 hooks it completes. Hard-coded in the script they drift from the config (change the
 target group port and every instance fails its health checks). So for a shell script
 (first line ``#!`` naming ``sh``, ``bash``, ``dash`` or ``zsh``, directly or through
-``env``, also ``env -S``) the generator inserts, right after that first line, one ``export`` per value:
+``env``, also ``env -S``) the generator inserts, right after that first line, an ``export`` for each of
+these values that the script names (anywhere in its text, comments included):
 
 - ``FLEET_ENVIRONMENT``: the environment (stack) name;
 - ``FLEET_NAME``: the fleet name;
@@ -18,9 +19,11 @@ target group port and every instance fails its health checks). So for a shell sc
 - ``FLEET_TERMINATION_HOOK``: the termination hook, empty without one.
 
 Values are shell-quoted. Other user data (``#cloud-config``, MIME multi-part, a
-PowerShell script) is passed through unchanged. A change of any value changes the
-user data, so the launch template gets a new version and instance refresh rolls the
-fleet onto it.
+PowerShell script) is passed through unchanged. Only the values a script names are
+set, so only a change the instance uses changes its user data: the launch template then
+gets a new version and instance refresh rolls the fleet onto it. A script that names
+none gets no lines at all. (A program the script starts reads the same environment: name
+the variable in a comment of the script to have it set.)
 
 EC2 user data: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html
 """
@@ -63,14 +66,20 @@ def is_shell_script(script: str) -> bool:
     return _SHELL_SHEBANG.fullmatch(script.split("\n", 1)[0].rstrip("\r")) is not None
 
 
+def named_variables(script: str, variables: dict[str, str]) -> dict[str, str]:
+    """The entries of ``variables`` whose name occurs in ``script`` as a whole word."""
+    return {k: v for k, v in variables.items() if re.search(rf"\b{re.escape(k)}\b", script)}
+
+
 def render(script: str, variables: dict[str, str]) -> str:
-    """``script`` with an ``export NAME=value`` line per variable inserted after its
-    first line when it is a shell script (see :func:`is_shell_script`); any other
-    script unchanged."""
-    if not is_shell_script(script):
+    """``script`` with an ``export NAME=value`` line, after its first line, for each
+    variable it names (:func:`named_variables`) when it is a shell script (see
+    :func:`is_shell_script`); any other script, or one that names none, unchanged."""
+    used = named_variables(script, variables)
+    if not used or not is_shell_script(script):
         return script
     first, _, rest = script.partition("\n")
-    lines = [_MARK, *(f"export {k}={shlex.quote(v)}" for k, v in variables.items())]
+    lines = [_MARK, *(f"export {k}={shlex.quote(v)}" for k, v in used.items())]
     return "\n".join([first, *lines, rest])
 
 

@@ -14,6 +14,11 @@ from .presets import ALB_GRPC_DEFAULT_PATH, PRESETS, Preset
 from .scaling import ScalingConfig
 from .target_group import TargetGroupConfig
 
+#: Seconds an apply allows a new instance, beside the launch hook's wait, to launch, boot
+#: and reach ``InService``, retries after ``InsufficientInstanceCapacity`` included (the
+#: provider's default wait is 600 s in all).
+LAUNCH_ALLOWANCE_SECONDS = 600
+
 
 class FleetConfig(StrictModel):
     """One model server fleet: target group, launch template and Auto Scaling group(s)."""
@@ -195,6 +200,15 @@ class FleetConfig(StrictModel):
         if hook.heartbeat_timeout is not None:
             return hook.heartbeat_timeout
         return min(7200, max(30, self.effective_max_request_seconds))
+
+    @property
+    def wait_for_capacity_seconds(self) -> int:
+        """How long an apply waits for a group's instances to be ``InService``
+        (``aws_autoscaling_group.wait_for_capacity_timeout``), seconds: the launch hook's
+        heartbeat (an instance stays ``Pending:Wait`` until the model serves) plus
+        :data:`LAUNCH_ALLOWANCE_SECONDS` for launch, boot and retries after capacity
+        errors. The provider's default, 10 minutes, is shorter than many hooks."""
+        return LAUNCH_ALLOWANCE_SECONDS + (self.effective_launch_heartbeat or 0)
 
     @property
     def effective_p99_target_response_time(self) -> float:

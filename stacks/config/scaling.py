@@ -123,3 +123,22 @@ class ScalingConfig(StrictModel):
     def has_target_tracking(self) -> bool:
         """True when at least one target-tracking policy manages the desired capacity."""
         return any(x is not None for x in (self.request_count_per_target, self.cpu_utilization, self.custom_metric))
+
+    @property
+    def owned_group_sizes(self) -> tuple[str, ...]:
+        """The Auto Scaling group size attributes that scaling changes at run time, so
+        that applies must leave them as they are (``ignore_changes``): ``desired_capacity``
+        with target tracking or any scheduled action (a schedule that moves the bounds
+        moves it too), ``min_size`` and ``max_size`` when a scheduled action sets them.
+        Without this the next apply sets back what a schedule set (Auto Scaling user
+        guide, "Scheduled scaling": a scheduled action changes the group's sizes until
+        another changes them again)."""
+        actions = self.scheduled_actions.values()
+        owned = []
+        if self.has_target_tracking or actions:
+            owned.append("desired_capacity")
+        if any(a.min_size is not None for a in actions):
+            owned.append("min_size")
+        if any(a.max_size is not None for a in actions):
+            owned.append("max_size")
+        return tuple(owned)

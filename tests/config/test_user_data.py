@@ -35,12 +35,26 @@ from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK, fleet_user_data, fle
     ],
 )
 def test_shell_scripts_get_the_lines(first):
-    script = f"{first}\necho hi\n"
+    script = f"{first}\necho $FLEET_PORT\n"
     assert is_shell_script(script)
     out = render(script, {"FLEET_PORT": "8000"})
     assert out.split("\n")[0] == first
     assert "\nexport FLEET_PORT=8000\n" in out
-    assert out.endswith("\necho hi\n")
+    assert out.endswith("\necho $FLEET_PORT\n")
+
+
+def test_only_the_variables_a_script_names_are_set():
+    variables = {"FLEET_PORT": "8000", "FLEET_HEALTH_CHECK_PATH": "/health", "FLEET_PORTS": "x"}
+    script = "#!/bin/bash\n# listens on FLEET_PORT\nexec server\n"
+    out = render(script, variables)
+    assert "export FLEET_PORT=8000\n" in out
+    # Whole names only: FLEET_PORT does not name FLEET_PORTS.
+    assert "FLEET_HEALTH_CHECK_PATH" not in out and "FLEET_PORTS" not in out
+    # A script that names none is passed through as it is: a health check path change
+    # does not change its user data (no new launch template version, no instance refresh).
+    plain = "#!/bin/bash\nexec server --port 8000\n"
+    assert render(plain, variables) == plain
+    assert render(plain, {**variables, "FLEET_HEALTH_CHECK_PATH": "/v1/models"}) == plain
 
 
 @pytest.mark.parametrize(
@@ -58,9 +72,8 @@ def test_shell_scripts_get_the_lines(first):
 )
 def test_other_user_data_passes_unchanged(script):
     if script == "#!/bin/bash":  # a shell script of one line: the lines go after it
-        assert (
-            render(script, {"A": "b"})
-            == "#!/bin/bash\n# Set by the fleet generator from the environment config (stacks/user_data.py):\n"
+        assert render(script + " # A", {"A": "b"}) == (
+            "#!/bin/bash # A\n# Set by the fleet generator from the environment config (stacks/user_data.py):\n"
             "export A=b\n"
         )
         return
@@ -84,7 +97,7 @@ def exported(script: str, names: list[str]) -> dict[str, str]:
     )
 )
 def test_bash_reads_back_exactly_the_values(variables):
-    script = render("#!/bin/bash\n", variables)
+    script = render("#!/bin/bash\n# uses " + " ".join(variables) + "\n", variables)
     assert exported(script, list(variables)) == variables
 
 
@@ -111,10 +124,13 @@ def test_example_fleets_export_their_values(tmp_path):
         subprocess.run(["bash", "-n"], input=script.encode(), check=True)
         # The lines come before `set -euo pipefail` and the script's own use of them.
         header = script.split("set -euo pipefail", 1)[0]
-        assert exported(header, ["PORT_CHECK", *chat]) == {
-            "PORT_CHECK": "UNSET",
-            **fleet_variables(cfg, name, cfg.fleets[name]),
+        source = (ROOT / "user_data" / cfg.fleets[name].launch_template.user_data_file.rsplit("/", 1)[-1]).read_text()
+        expected = {
+            k: v if re.search(rf"\b{k}\b", source) else "UNSET"
+            for k, v in fleet_variables(cfg, name, cfg.fleets[name]).items()
         }
+        assert exported(header, ["PORT_CHECK", *chat]) == {"PORT_CHECK": "UNSET", **expected}
+        assert expected["FLEET_PORT"] != "UNSET"
 
 
 def test_synthesized_templates_carry_the_rendered_scripts(stacks):

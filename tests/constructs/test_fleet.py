@@ -95,13 +95,53 @@ def test_group_follows_the_template_version_and_the_model_load_time():
     }
     assert all(t["propagate_at_launch"] is False for t in asg["tag"])
     assert {t["key"]: t["value"] for t in asg["tag"]} == {"Name": "dev-chat", "fleet": "chat", **TAGS}
-    # Without a scaling policy the configured desired capacity is applied as written.
-    assert "lifecycle" not in asg
+    # Without scaling the configured sizes are applied as written; a replacement would
+    # create the new group first (and fail on the fixed name before deleting anything).
+    assert asg["lifecycle"] == {"create_before_destroy": True, "ignore_changes": ["initial_lifecycle_hook"]}
+    # Applies wait for the instances within the fleet's load budget (no launch hook: the
+    # 600 s allowance) and ride out failed scaling activities (capacity errors).
+    assert (asg["wait_for_capacity_timeout"], asg["ignore_failed_scaling_activities"]) == ("600s", True)
 
 
 def test_a_scaling_policy_owns_the_desired_capacity():
     built, _ = fleet_group(scaling={"request_count_per_target": 100})
-    assert built.only("aws_autoscaling_group")["lifecycle"] == {"ignore_changes": ["desired_capacity"]}
+    assert built.only("aws_autoscaling_group")["lifecycle"]["ignore_changes"] == [
+        "desired_capacity",
+        "initial_lifecycle_hook",
+    ]
+
+
+def test_scheduled_actions_own_the_sizes_they_set():
+    """A schedule without target tracking still owns desired_capacity (moving min or max
+    moves it), and min_size/max_size when it sets them; the spot group, which schedules
+    do not touch, keeps only what target tracking owns."""
+    schedules = {
+        "morning": {"recurrence": "0 7 * * MON-FRI", "min_size": 3},
+        "night": {"recurrence": "0 22 * * *", "max_size": 3},
+    }
+    built, _ = fleet_group(scaling={"scheduled_actions": schedules})
+    assert built.only("aws_autoscaling_group")["lifecycle"]["ignore_changes"] == [
+        "desired_capacity",
+        "min_size",
+        "max_size",
+        "initial_lifecycle_hook",
+    ]
+    built, _ = fleet_group(
+        scaling={
+            "scheduled_actions": {"peak": {"recurrence": "0 7 * * *", "desired_capacity": 3}},
+            "cpu_utilization": 50,
+        },
+        spot_autoscaling_group={"max_size": 6, "instance_types": ["g5.xlarge", "g6.xlarge"]},
+    )
+    groups = built.resources("aws_autoscaling_group")
+    assert groups["fleet-chat_autoscaling_group"]["lifecycle"]["ignore_changes"] == [
+        "desired_capacity",
+        "initial_lifecycle_hook",
+    ]
+    assert groups["fleet-chat_spot_autoscaling_group"]["lifecycle"]["ignore_changes"] == [
+        "desired_capacity",
+        "initial_lifecycle_hook",
+    ]
 
 
 def test_mixed_instances_policy_puts_the_template_inside_and_leaves_the_type_out():
@@ -148,7 +188,28 @@ def test_warm_pool_hooks_and_a_spot_group_beside_it():
     assert hooks["model-ready"]["lifecycle_transition"] == "autoscaling:EC2_INSTANCE_LAUNCHING"
     assert (hooks["model-ready"]["heartbeat_timeout"], hooks["model-ready"]["default_result"]) == (620, "ABANDON")
     assert (hooks["drain"]["heartbeat_timeout"], hooks["drain"]["default_result"]) == (600, "CONTINUE")
+    # The same hooks as resources of their own, for each group: a hook added to or changed
+    # on a running group is put in place, and the group ignores its blocks after creation
+    # (a change there would replace it).
+    standalone = built.resources("aws_autoscaling_lifecycle_hook")
+    assert sorted(standalone) == [
+        "fleet-chat_launch_hook",
+        "fleet-chat_spot_launch_hook",
+        "fleet-chat_spot_termination_hook",
+        "fleet-chat_termination_hook",
+    ]
+    for key, group in (
+        ("fleet-chat_", "fleet-chat_autoscaling_group"),
+        ("fleet-chat_spot_", "fleet-chat_spot_autoscaling_group"),
+    ):
+        launch, drain = standalone[f"{key}launch_hook"], standalone[f"{key}termination_hook"]
+        assert launch["autoscaling_group_name"] == ref("aws_autoscaling_group", group, "name")
+        assert {k: v for k, v in launch.items() if k in hooks["model-ready"]} == hooks["model-ready"]
+        assert {k: v for k, v in drain.items() if k in hooks["drain"]} == hooks["drain"]
+        assert "initial_lifecycle_hook" in groups[group]["lifecycle"]["ignore_changes"]
     assert main["health_check_grace_period"] == 80  # the hook already waited for the model
+    # The load budget of a hooked fleet: the hook's 620 s on top of the 600 s allowance.
+    assert main["wait_for_capacity_timeout"] == "1220s"
     assert spot["name"] == "dev-chat-spot" and (spot["min_size"], spot["max_size"]) == (0, 6)
     assert spot["mixed_instances_policy"]["instances_distribution"]["on_demand_percentage_above_base_capacity"] == 0
     assert spot["target_group_arns"] == [TG]
@@ -178,3 +239,14 @@ def test_role_gets_ssm_and_the_extra_policies():
         "group": ref("aws_autoscaling_group", "fleet-chat_autoscaling_group", "name"),
         "template": ref("aws_launch_template", "fleet-chat_launch_template", "id"),
     }
+
+
+def test_user_data_shows_in_plans_as_text():
+    """A terraform_data resource carries the user data as text, with Terraform's template
+    sequences escaped, so a plan shows a changed line rather than two base64 strings."""
+    script = "#!/bin/bash\nPORT=${FLEET_PORT:-8000}\necho %{x}\n"
+    built, _ = fleet_group(user_data=script)
+    shown = built.resources("terraform_data")["fleet-chat_user_data"]
+    assert shown["input"] == "#!/bin/bash\nPORT=$${FLEET_PORT:-8000}\necho %%{x}\n"
+    built, _ = fleet_group()
+    assert built.resources("terraform_data") == {}

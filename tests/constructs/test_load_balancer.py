@@ -42,6 +42,9 @@ def test_alb_settings_for_long_inference_requests():
     lb = built.only("aws_lb")
     assert lb["name"] == "dev-alb" and lb["load_balancer_type"] == "application" and lb["internal"] is False
     assert (lb["idle_timeout"], lb["enable_deletion_protection"]) == (600, True)
+    # Deletion protection: a plan that would delete the ALB (a replacement, or `terraform
+    # destroy`) fails before anything changes, not after its listeners went.
+    assert lb["lifecycle"] == {"prevent_destroy": True}
     assert lb["drop_invalid_header_fields"] is True and lb["desync_mitigation_mode"] == "defensive"
     assert (lb["subnets"], lb["security_groups"]) == (SUBNETS, [SG])
     assert "access_logs" not in lb and "depends_on" not in lb
@@ -79,6 +82,8 @@ def test_rules_route_other_fleets_on_the_serving_listener():
     assert name == "load_balancer_rule-embed"  # keyed by fleet: reordering fleets changes nothing
     assert listener_rule["listener_arn"] == ref("aws_lb_listener", "load_balancer_https", "arn")
     assert listener_rule["priority"] == 10
+    # A rule moving to another listener (a certificate added) is created there first.
+    assert listener_rule["lifecycle"] == {"create_before_destroy": True}
     assert listener_rule["action"] == [{"target_group_arn": EMBED_TG, "type": "forward"}]
     assert listener_rule["condition"] == [
         {"path_pattern": {"values": ["/v1/embeddings*"]}},
@@ -110,4 +115,4 @@ def test_access_logs_preconditions_and_dependencies():
     assert lb["access_logs"] == {"bucket": "central-logs", "enabled": True, "prefix": "alb"}
     assert lb["depends_on"] == ["aws_sns_topic.bucket_policy_stand_in"]
     assert lb["lifecycle"]["precondition"][0]["error_message"] == "two AZs"
-    assert lb["enable_deletion_protection"] is False
+    assert lb["enable_deletion_protection"] is False and "prevent_destroy" not in lb["lifecycle"]

@@ -48,7 +48,7 @@ def test_stack_without_vpc_alone_is_identical_and_loads_few_provider_modules(syn
     assert listed > 1000  # every resource and data source of the provider
     assert {"provider", "lb", "lbListener", "lbTargetGroup", "launchTemplate", "autoscalingGroup"} <= loaded
     assert not loaded & {"vpc", "subnet", "natGateway", "internetGateway", "flowLog"}
-    assert len(loaded) < 40
+    assert len(loaded) < 50  # of the provider's 1,000+
     # cdktf's token stack traces are off in the jsii runtime (jsii_token_traces.js).
     traces = [line for line in lines if line.startswith("traces ")]
     assert len(traces) == 1 and traces[0].endswith("/cdktf/lib/tokens/private/stack-trace.js")

@@ -137,8 +137,8 @@ def test_launch_template(stacks, name):
     # The script, with the fleet's values exported right after its #! line.
     assert user_data.startswith(first + "\n") and user_data.endswith("\n" + rest)
     assert "\nexport FLEET_PORT=8000\n" in user_data
-    assert "\nexport FLEET_HEALTH_CHECK_PATH=/health\n" in user_data
-    assert f"\nexport FLEET_ENVIRONMENT={name}\n" in user_data
+    # Only what the script names: vllm.sh reads the port, not the health check path.
+    assert "FLEET_HEALTH_CHECK_PATH" not in user_data and "FLEET_ENVIRONMENT" not in user_data
     assert lt["iam_instance_profile"]["arn"].startswith("${aws_iam_instance_profile.")
     attach = resources(stacks[name], "aws_iam_role_policy_attachment")
     assert any("AmazonSSMManagedInstanceCore" in a["policy_arn"] for a in attach.values())
@@ -152,7 +152,7 @@ def test_dev_asg_uses_launch_template_latest_version(stacks):
     assert asg["health_check_type"] == "ELB"
     assert asg["target_group_arns"] == ["${aws_lb_target_group.fleet-chat-tg_target_group.arn}"]
     assert all("aws_subnet.network_private-" in s for s in asg["vpc_zone_identifier"])
-    assert asg["lifecycle"]["ignore_changes"] == ["desired_capacity"]
+    assert asg["lifecycle"]["ignore_changes"] == ["desired_capacity", "initial_lifecycle_hook"]
 
 
 def test_prod_asg_mixed_instances(stacks):
