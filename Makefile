@@ -16,7 +16,7 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output
+.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output change-effects
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
@@ -34,6 +34,7 @@ help:
 	@echo "make tfc-check       fail when the committed terraform/ export is stale"
 	@echo "make bench   measure synth time and memory into benchmarks/RESULTS.md (BENCH_RUNS=3)"
 	@echo "make same-output REF=<commit>  compare synthesized stacks and bad-config messages with another commit"
+	@echo "make change-effects  measure what changing each config key does to a deployed example (emulator), write docs/change-effects.md"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
 install: $(VENV)/.installed node_modules/.installed
@@ -96,6 +97,14 @@ tfc-check: install
 same-output: install
 	@test -n "$(REF)" || { echo "usage: make same-output REF=<commit>"; exit 2; }
 	$(PY) tests/same_output.py $(REF)
+
+# Every config key changed alone and planned against the examples deployed on the local
+# emulator (tests/change_effects.py): writes docs/change-effects.json and .md. Not part of
+# `make test` (it takes long, see docs/testing.md); the end-to-end test re-measures a
+# subset and fails when the document is stale for it. CHANGE_EFFECTS_ARGS: --keys ...,
+# --examples ..., --check.
+change-effects: install
+	$(PY) tests/change_effects.py $(CHANGE_EFFECTS_ARGS)
 
 # Not part of `make test`: timings need an otherwise idle machine (about 5-6 min with the
 # default 3 runs per case; BENCH_ARGS=--no-knobs for the main cases only).

@@ -206,3 +206,27 @@ def undocumented_keys() -> list[str]:
 
     walk("", schema)
     return missing
+
+
+def config_keys() -> list[tuple[str, JsonSchema, bool]]:
+    """Every key of the config format, as ``(path, schema node, whether the node is or
+    may be a section)``, in the order of :func:`configuration_markdown` (one entry per
+    row of its tables). Paths use ``<name>`` for keys you choose and ``[]`` for list
+    items (``fleets.<name>.autoscaling_group.min_size``); a key of a section with
+    kinds (``backend``) appears once per kind."""
+    schema = json_schema()
+    reference = _Reference(schema)
+    keys: list[tuple[str, JsonSchema, bool]] = []
+
+    def walk(path: str, model: JsonSchema) -> None:
+        nested: list[tuple[str, JsonSchema]] = []
+        for key, node in model.get("properties", {}).items():
+            where = f"{path}.{key}" if path else key
+            children = reference.children(node, where)
+            keys.append((where, node, bool(children)))
+            nested += [(child_path, child) for child_path, child, _ in children]
+        for child_path, child in nested:
+            walk(child_path, child)
+
+    walk("", schema)
+    return keys

@@ -157,7 +157,7 @@ def mixed_policy_dropped(asg: dict) -> bool:
     return "mixed_instances_policy" in asg and asg.get("desired_capacity") == 0
 
 
-def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = True) -> dict:
+def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = True, workarounds: bool = True) -> dict:
     """The test-only override for the synthesized stack ``stack`` (parsed
     ``cdk.tf.json``), pointing the AWS provider at ``endpoint``.
 
@@ -184,11 +184,17 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
       (``PredictiveScalingConfiguration.MetricSpecifications`` missing), so a step
       whose plan updates a policy passes ``ignore_predictive_scaling=False``: that plan
       also drops the block moto invented, and the update is the product's own.
+    - ``aws_autoscaling_lifecycle_hook``: moto answers every hook with a made-up
+      ``RoleARN`` and ``NotificationTargetARN`` (an SQS queue), which the stack never
+      sets: both ignored (idempotence).
     - ``aws_launch_template``: moto returns the provider's ``default_tags`` as an extra
       ``launch-template`` tag specification: ``tag_specifications`` ignored
       (idempotence).
     - ``aws_vpc_security_group_ingress_rule``/``egress_rule`` that reference another
       security group: moto drops their ``description``: ignored (idempotence).
+
+    ``workarounds=False`` leaves out every resource workaround (provider and backend
+    settings only), for plans that are compared, never applied (tests/change_effects.py).
     """
     resources: dict[str, dict] = {}
 
@@ -198,7 +204,7 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         # An override's ignore_changes replaces the original list: keep the product's.
         body["lifecycle"] = {"ignore_changes": [*own, *(a for a in attrs if a not in own)]}
 
-    for name, asg in stack.get("resource", {}).get("aws_autoscaling_group", {}).items():
+    for name, asg in (stack.get("resource", {}) if workarounds else {}).get("aws_autoscaling_group", {}).items():
         ignore("aws_autoscaling_group", name, "default_instance_warmup")
         body = resources["aws_autoscaling_group"][name]
         if "mixed_instances_policy" in asg:
@@ -209,17 +215,19 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
                 ignore("aws_autoscaling_group", name, "default_instance_warmup", "mixed_instances_policy")
         if "instance_refresh" in asg:
             body["dynamic"] = {"instance_refresh": {"for_each": [], "content": {"strategy": "Rolling"}}}
-    for name in stack.get("resource", {}).get("aws_autoscaling_policy", {}):
+    for name in (stack.get("resource", {}) if workarounds else {}).get("aws_autoscaling_policy", {}):
         ignore(
             "aws_autoscaling_policy",
             name,
             "enabled",
             *(["predictive_scaling_configuration"] if ignore_predictive_scaling else []),
         )
-    for name in stack.get("resource", {}).get("aws_launch_template", {}):
+    for name in (stack.get("resource", {}) if workarounds else {}).get("aws_autoscaling_lifecycle_hook", {}):
+        ignore("aws_autoscaling_lifecycle_hook", name, "notification_target_arn", "role_arn")
+    for name in (stack.get("resource", {}) if workarounds else {}).get("aws_launch_template", {}):
         ignore("aws_launch_template", name, "tag_specifications")
     for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
-        for name, rule in stack.get("resource", {}).get(rtype, {}).items():
+        for name, rule in (stack.get("resource", {}) if workarounds else {}).get(rtype, {}).items():
             if "referenced_security_group_id" in rule:
                 ignore(rtype, name, "description")
 
@@ -283,3 +291,40 @@ def known_amis(aws: Aws, count: int = 2) -> list[str]:
     ids = [i for i in ids if i in images]
     assert len(ids) >= count, f"emulator knows too few Amazon Linux AMIs: {ids}"
     return ids[:count]
+
+
+#: Test-owned parameter the examples that read a Deep Learning AMI parameter read theirs
+#: from. moto does not pre-populate the AWS Deep Learning AMI public parameters, and
+#: refuses to create names under /aws/ (reserved, as in AWS); the product reads any
+#: parameter name the same way.
+PROD_AMI_PARAMETER = "/ai-fleet-e2e/deeplearning/base-oss-nvidia-driver-gpu-amazon-linux-2023/ami-id"
+
+
+def prepare_example(aws: Aws, data: dict) -> dict:
+    """Make an example config (its YAML ``data``, changed in place) deployable on the
+    emulator, creating there what it expects to find: for existing network IDs a VPC
+    and subnets in distinct AZs (:func:`seed_existing_network`), an ACM certificate when
+    it has one, and the AMI parameter (:data:`PROD_AMI_PARAMETER`, holding a known
+    AMI) for every fleet that reads a parameter moto does not have. Every other value
+    stays as shipped. Returns ``{"amis": [...], "existing": {...} or None}``."""
+    amis = known_amis(aws)
+    aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=amis[0], Type="String", DataType="aws:ec2:image")
+    existing = None
+    if "create_vpc" not in data["network"]:
+        n = max(len(data["network"]["public_subnet_ids"]), len(data["network"]["private_subnet_ids"]))
+        azs = [z["ZoneName"] for z in aws.ec2.describe_availability_zones()["AvailabilityZones"]][:n]
+        existing = seed_existing_network(aws, azs)
+        data["network"] = {
+            "vpc_id": existing["vpc_id"],
+            "public_subnet_ids": existing["public_subnet_ids"][: len(data["network"]["public_subnet_ids"])],
+            "private_subnet_ids": existing["private_subnet_ids"][: len(data["network"]["private_subnet_ids"])],
+        }
+        if data["load_balancer"].get("certificate_arn"):
+            cert = aws.acm.request_certificate(DomainName=f"{data['name']}.example.com")["CertificateArn"]
+            data["load_balancer"]["certificate_arn"] = cert
+    for fleet in data["fleets"].values():
+        param = fleet["launch_template"].get("image_ssm_parameter")
+        # moto pre-populates only the Amazon Linux public parameters.
+        if param and (existing is not None or not param.startswith("/aws/service/ami-amazon-linux-latest/")):
+            fleet["launch_template"]["image_ssm_parameter"] = PROD_AMI_PARAMETER
+    return {"amis": amis, "existing": existing}

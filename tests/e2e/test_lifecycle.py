@@ -10,14 +10,21 @@ then ``terraform`` in ``cdktf.out/stacks/<name>``):
    slow start, algorithm), the ASG (sizes, launch template, instances registered in the
    target group), the launch template (IMDSv2 required, encrypted root volume) and the
    scaling policies are as configured;
-3. a second plan reports no changes;
+3. a second plan reports no changes; 3a: flipping ``load_balancer.internal`` is refused
+   at plan, and so is ``plan -destroy`` of a stack with deletion protection, with
+   nothing changed in the emulator (tests/e2e/change_steps.py);
 4. a target group port change replaces the target group and applies without
    ``ResourceInUse``; the listener, ASG and scaling policy use the new group, the old
    one is gone (prod also turns ALB deletion protection off here, see step 7);
 5. a new AMI updates the launch template and the ASG in place (no replacement) and
    applies; dev pins another AMI in its config, prod's SSM parameter gets a new value;
 6. a ``desired_capacity``-only change, with a scaling policy owning the capacity,
-   plans no change;
+   plans no change; then the change-safety steps of the example that has the feature
+   (tests/e2e/change_steps.py): dev changes a health check path its script does not
+   read, adds lifecycle hooks to the running group and has a tainted group planned
+   create-before-destroy; prod-multi (which keeps the sizes its schedules set, step 3b)
+   changes the model load time of hooked groups, is refused two warm pool changes and
+   moves from a warm pool to a mixed instances policy in two applies;
 7. ``destroy`` leaves no load balancer, target group, ASG, launch template, scaling policy,
    instance, role, instance profile or security group behind (dev: nor its VPC, NAT
    gateway, Elastic IP or flow log group), and keeps what the stack does not own.
@@ -46,13 +53,15 @@ from pathlib import Path
 import pytest
 import yaml
 from botocore.exceptions import ClientError
+from change_steps import ChangeSteps
 from emulator import (
+    PROD_AMI_PARAMETER,
     STEP_TIMES,
     Aws,
     MotoServer,
     known_amis,
     mixed_policy_dropped,
-    seed_existing_network,
+    prepare_example,
     write_override,
 )
 from helpers import EXAMPLES, copy_project, run_main, terraform, terraform_env
@@ -71,11 +80,6 @@ pytestmark = pytest.mark.e2e
 NOT_YET_EMULATED: set[str] = set()
 NAMES = [p.stem for p in EXAMPLES if p.stem not in NOT_YET_EMULATED]
 
-#: Test-owned parameter the prod copy reads its AMI from. moto does not pre-populate the
-#: AWS Deep Learning AMI public parameters, and refuses to create names under /aws/
-#: (reserved, as in AWS); the product reads any parameter name the same way.
-PROD_AMI_PARAMETER = "/ai-fleet-e2e/deeplearning/base-oss-nvidia-driver-gpu-amazon-linux-2023/ami-id"
-
 
 def forward_target(action: dict) -> str:
     """Target group ARN of a forward action (plain or ``ForwardConfig`` form)."""
@@ -91,7 +95,7 @@ def plan_messages(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-class Lifecycle:
+class Lifecycle(ChangeSteps):
     """The end-to-end scenario of one example config; ``run()`` does every step and
     raises ``AssertionError`` at the first one that does not hold."""
 
@@ -140,7 +144,7 @@ class Lifecycle:
         text = (self.stack_dir / "cdk.tf.json").read_text()
         self.stack = json.loads(text)
         # The product's output never carries emulator settings.
-        assert "127.0.0.1" not in text
+        assert self.server.endpoint not in text
         for provider in self.stack["provider"]["aws"]:
             emulator_keys = [
                 k for k in provider if k.startswith("skip_") or k in ("endpoints", "access_key", "secret_key")
@@ -223,56 +227,49 @@ class Lifecycle:
         with self.step("3 re-plan (idempotence)"):
             code, changes = self.plan()
             assert code == 0, f"second plan is not empty: {changes}\n{self.human_plan()}"
+        with self.step("3a refused: scheme flip, protected destroy"):
+            self.refuse_scheme_flip_and_protected_destroy()
+        if self.name == "prod-multi":
+            with self.step("3b scheduled sizes kept"):
+                self.keep_scheduled_sizes("chat")
         with self.step("4 target group port change"):
             self.change_port()
         with self.step("5 AMI change"):
             self.change_ami()
         with self.step("6 desired_capacity change"):
             self.change_desired_capacity()
+        for label, change in self.change_safety_steps():
+            with self.step(label):
+                change()
         with self.step("7 destroy"):
             self.destroy()
 
+    def change_safety_steps(self) -> list[tuple[str, object]]:
+        """This example's change-safety steps (tests/e2e/change_steps.py) after step 6,
+        as (label, callable): the example that has the feature a change touches."""
+        if self.name == "dev":
+            return [
+                ("6a health check path change", lambda: self.change_health_check_path("chat", "/v1/models")),
+                ("6b lifecycle hooks added", lambda: self.add_lifecycle_hooks("chat")),
+                (
+                    "6c tainted group planned create-before-destroy",
+                    lambda: self.taint_plans_create_before_destroy("chat"),
+                ),
+            ]
+        if self.name == "prod-multi":
+            return [
+                ("6a model load time: hooks in place", lambda: self.change_model_load_time("chat", 600)),
+                ("6b warm pool changes refused", lambda: self.refuse_warm_pool_changes("chat")),
+                ("6c warm pool to mixed instances, two applies", lambda: self.warm_pool_to_mixed_instances("chat")),
+            ]
+        return []
+
     def prepare(self) -> None:
-        """For configs with existing network IDs: create the VPC and subnets (distinct
-        AZs), the ACM certificate and the AMI parameter in the emulator, and point the
-        config copy at them. Every other value stays as shipped."""
-        if self.cfg.network.create_vpc is not None:
-            # moto pre-populates only the Amazon Linux public parameters: a created-VPC
-            # config reading another one (staging's Deep Learning AMI) reads the
-            # test-owned parameter instead.
-            amis = known_amis(self.aws)
-            self.aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=amis[0], Type="String", DataType="aws:ec2:image")
-
-            def point_amis(data: dict) -> None:
-                for fleet in data["fleets"].values():
-                    param = fleet["launch_template"].get("image_ssm_parameter")
-                    if param and not param.startswith("/aws/service/ami-amazon-linux-latest/"):
-                        fleet["launch_template"]["image_ssm_parameter"] = PROD_AMI_PARAMETER
-
-            self.edit_config(point_amis)
-            return
-        n = max(len(self.cfg.network.public_subnet_ids), len(self.cfg.network.private_subnet_ids))
-        azs = [z["ZoneName"] for z in self.aws.ec2.describe_availability_zones()["AvailabilityZones"]][:n]
-        self.existing = seed_existing_network(self.aws, azs)
-        self.amis = known_amis(self.aws)
-        self.aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=self.amis[0], Type="String", DataType="aws:ec2:image")
-        cert = None
-        if self.cfg.load_balancer.certificate_arn:
-            cert = self.aws.acm.request_certificate(DomainName=f"{self.name}.example.com")["CertificateArn"]
-
-        def point_at_emulator(data: dict) -> None:
-            data["network"] = {
-                "vpc_id": self.existing["vpc_id"],
-                "public_subnet_ids": self.existing["public_subnet_ids"][: len(self.cfg.network.public_subnet_ids)],
-                "private_subnet_ids": self.existing["private_subnet_ids"][: len(self.cfg.network.private_subnet_ids)],
-            }
-            if cert:
-                data["load_balancer"]["certificate_arn"] = cert
-            for fleet in data["fleets"].values():
-                if "image_ssm_parameter" in fleet["launch_template"]:
-                    fleet["launch_template"]["image_ssm_parameter"] = PROD_AMI_PARAMETER
-
-        self.edit_config(point_at_emulator)
+        """Create in the emulator what the example expects to find and point the config
+        copy at it (emulator.prepare_example)."""
+        prepared: dict = {}
+        self.edit_config(lambda data: prepared.update(prepare_example(self.aws, data)))
+        self.amis, self.existing = prepared["amis"], prepared["existing"]
 
     # Step 2 -------------------------------------------------------------------------
     def check_deployed(self) -> None:
