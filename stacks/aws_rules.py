@@ -210,6 +210,12 @@ RULES: tuple[AwsRule, ...] = (
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html",
     ),
     AwsRule(
+        "weights-all-or-none",
+        "weighted_capacity is given for every instance type of a group or for none (spot group included)",
+        "synth",
+        "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html",
+    ),
+    AwsRule(
         "scheduled-actions-quota",
         "a group takes at most 125 scheduled actions",
         "synth",
@@ -229,6 +235,19 @@ RULES: tuple[AwsRule, ...] = (
         "deployed one, listeners and DNS name included, before creating the new one",
         "plan",
         "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+    ),
+    AwsRule(
+        "vpc-cidr-fixed",
+        "a created VPC's cidr_block cannot change: Terraform would replace the VPC with everything in it",
+        "plan",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html",
+    ),
+    AwsRule(
+        "subnet-cidr-fixed",
+        "a deployed subnet's CIDR cannot change (availability_zones and subnet_newbits set them): Terraform "
+        "would replace subnets the instances and the load balancer use",
+        "plan",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html",
     ),
     AwsRule(
         "warm-pool-to-mixed-instances-two-steps",

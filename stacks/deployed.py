@@ -17,17 +17,23 @@ before anything changes, with the config field and the safe way to make the chan
 - ``warm_pool.min_size`` lowered to 0: the provider does not send a minimum of 0
   (hashicorp/terraform-provider-aws#44732), so the pool keeps its old minimum and every
   later plan shows the change again.
+- a created network's ``cidr_block``, or subnet CIDRs moved by a change of
+  ``availability_zones`` or ``subnet_newbits``: AWS cannot change a VPC's primary CIDR
+  or a subnet's (EC2 API: ``CidrBlock`` is set by CreateVpc/CreateSubnet only), so
+  Terraform replaces them, and everything in them with them.
 
 Data sources: ``aws_lbs`` (every load balancer of the region, matched by name in the
 ARN: no tag is trusted) and ``aws_lb``; ``aws_autoscaling_groups`` filtered by name and
-``aws_autoscaling_group``. The detailed ones have ``count`` 0 before the first apply, so
-a first deployment passes every check. Conditions use ``alltrue`` over those instances:
-Terraform's ``||`` does not short-circuit before v1.12, so ``x[0]`` would fail on none.
+``aws_autoscaling_group``; ``aws_vpcs``/``aws_vpc`` and ``aws_subnets``/``aws_subnet``
+found by their tags (a created network's names and the stack's default tags). The
+detailed ones have no instances before the first apply, so a first deployment passes
+every check. Conditions use ``alltrue`` over those instances: Terraform's ``||`` does
+not short-circuit before v1.12, so ``x[0]`` would fail on none.
 """
 
 from __future__ import annotations
 
-from cdktf import Fn, Precondition, TerraformLocal, TerraformStack, Token
+from cdktf import Fn, Precondition, TerraformIterator, TerraformLocal, TerraformStack, Token
 
 from .aws import aws
 from .config import AutoscalingGroupConfig
@@ -124,3 +130,64 @@ class DeployedGroup(Part):
                     f"pool's stopped instances go), then add it back with min_size 0 and apply ({DOC}).",
                 )
             )
+
+
+class DeployedNetwork(Part):
+    """Reads the VPC and subnets a created network (``network.create_vpc``) deployed,
+    by their tags (``Name`` and the stack's ``tags``: its environment and managed-by
+    default tags), and checks that this config gives them the same CIDR blocks: AWS
+    cannot change either, so Terraform would replace the VPC or the subnets that the
+    instances and the load balancer use (and a load balancer cannot move to another
+    VPC). ``subnets`` maps each planned subnet's ``Name`` to its CIDR block. Attribute
+    ``checks``: preconditions for the ``aws_vpc``."""
+
+    def __init__(
+        self,
+        scope: TerraformStack | Part,
+        id_: str,
+        *,
+        vpc_name: str,
+        cidr_block: str,
+        subnets: dict[str, str],
+        tags: dict[str, str],
+    ):
+        super().__init__(scope, id_)
+        vpcs = aws.data_aws_vpcs.DataAwsVpcs(self.stack, self.element_id("vpcs"), tags={**tags, "Name": vpc_name})
+        vpc = aws.data_aws_vpc.DataAwsVpc(
+            self.stack,
+            self.element_id("vpc"),
+            count=Token.as_number(Fn.length_of(vpcs.ids)),
+            id=Fn.element(vpcs.ids, 0),
+        )
+        found = aws.data_aws_subnets.DataAwsSubnets(
+            self.stack,
+            self.element_id("subnets"),
+            tags=tags,
+            filter=[aws.data_aws_subnets.DataAwsSubnetsFilter(name="tag:Name", values=sorted(subnets))],
+        )
+        each = TerraformIterator.from_list(found.ids)
+        subnet = aws.data_aws_subnet.DataAwsSubnet(
+            self.stack, self.element_id("subnet"), for_each=each, id=Token.as_string(each.value)
+        )
+        planned = ", ".join(f'"{n}" = "{c}"' for n, c in sorted(subnets.items()))
+        field = "network.create_vpc"
+        self.checks = [
+            # aws-rule: vpc-cidr-fixed
+            Precondition(
+                condition=f'${{alltrue([for v in {vpc.fqn} : v.cidr_block == "{cidr_block}"])}}',
+                error_message=f"{field}.cidr_block: the deployed VPC {vpc_name} has another CIDR block, and AWS "
+                "cannot change a VPC's primary CIDR: Terraform would replace the VPC with every subnet, gateway "
+                "and route in it, and the load balancer cannot move to a new VPC. Keep the deployed cidr_block, "
+                f"or deploy a second environment with the new network, move clients, then destroy this one ({DOC}).",
+            ),
+            # aws-rule: subnet-cidr-fixed
+            Precondition(
+                condition=f"${{alltrue([for s in {subnet.fqn} : "
+                f'lookup({{{planned}}}, s.tags["Name"], s.cidr_block) == s.cidr_block])}}',
+                error_message=f"{field}: a deployed subnet of {vpc_name} would get another CIDR block (the number "
+                "and order of availability_zones and subnet_newbits give each subnet its CIDR), and AWS cannot "
+                "change a subnet's CIDR: Terraform would replace subnets the instances, NAT gateways and load "
+                "balancer use. Keep availability_zones and subnet_newbits as deployed, or deploy a second "
+                f"environment with the new layout, move clients, then destroy this one ({DOC}).",
+            ),
+        ]

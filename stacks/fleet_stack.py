@@ -81,7 +81,14 @@ class FleetStack(TerraformStack):
             )
             log_bucket, alb_depends_on = bucket.bucket_name, bucket.alb_depends_on
 
-        network = Network(self, "network", name=name, network=cfg.network, logs_kms_key_arn=logs_kms_key_arn)
+        network = Network(
+            self,
+            "network",
+            name=name,
+            network=cfg.network,
+            logs_kms_key_arn=logs_kms_key_arn,
+            tags={k: cfg.default_tags[k] for k in ("environment", "managed-by")},
+        )
         sgs = SecurityGroups(
             self,
             "security_groups",

@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 
 from cdktf import Fn, Op, Postcondition, Precondition, TerraformResourceLifecycle, TerraformSelf, TerraformStack
 
 from .aws import aws
 from .config import CreateVpc, NetworkConfig
+from .deployed import DeployedNetwork
 from .parts import Part
 
 
 class Network(Part):
     """Creates (``network.create_vpc``) or looks up the VPC and subnets of environment
     ``name``. ``logs_kms_key_arn`` is the KMS key that encrypts the flow-log group (None:
-    the CloudWatch Logs default encryption).
+    the CloudWatch Logs default encryption); ``tags``, default tags the stack puts on
+    everything (its environment and managed-by tags), find a created network already
+    deployed (:class:`stacks.deployed.DeployedNetwork`).
 
     Attributes after construction: ``vpc_id`` (str token), ``public_subnet_ids`` and
     ``private_subnet_ids`` (lists of str tokens), and ``public_subnet_checks`` and
@@ -41,9 +45,11 @@ class Network(Part):
         name: str,
         network: NetworkConfig,
         logs_kms_key_arn: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ):
         super().__init__(scope, id_)
         self.logs_kms_key_arn = logs_kms_key_arn
+        self.tags = dict(tags or {})
         self.public_subnet_checks: list[Precondition] = []
         self.private_subnet_checks: list[Precondition] = []
         self.vpc_id: str
@@ -106,6 +112,17 @@ class Network(Part):
                 )
             ],
         ).names
+        subnets = list(
+            ipaddress.ip_network(cv.cidr_block).subnets(
+                new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits
+            )
+        )
+        n = len(cv.availability_zones)
+        planned = {f"{name}-public-{az}": str(subnets[i]) for i, az in enumerate(cv.availability_zones)}
+        planned |= {f"{name}-private-{az}": str(subnets[n + i]) for i, az in enumerate(cv.availability_zones)}
+        deployed = DeployedNetwork(
+            self, "deployed", vpc_name=name, cidr_block=cv.cidr_block, subnets=planned, tags=self.tags
+        )
         vpc = aws.vpc.Vpc(
             self.stack,
             self.element_id("vpc"),
@@ -116,13 +133,16 @@ class Network(Part):
             lifecycle=TerraformResourceLifecycle(
                 # aws-rule: availability-zones-exist
                 precondition=[
-                    Precondition(
-                        condition=Fn.contains(zones, az),
-                        error_message=f"network.create_vpc.availability_zones: {az} is not an available "
-                        "Availability Zone of this region for this account (aws ec2 describe-availability-zones "
-                        "lists them).",
-                    )
-                    for az in cv.availability_zones
+                    *(
+                        Precondition(
+                            condition=Fn.contains(zones, az),
+                            error_message=f"network.create_vpc.availability_zones: {az} is not an available "
+                            "Availability Zone of this region for this account (aws ec2 "
+                            "describe-availability-zones lists them).",
+                        )
+                        for az in cv.availability_zones
+                    ),
+                    *deployed.checks,
                 ]
             ),
         )
@@ -140,12 +160,6 @@ class Network(Part):
         igw = aws.internet_gateway.InternetGateway(
             self.stack, self.element_id("internet_gateway"), vpc_id=vpc_id, tags={"Name": name}
         )
-        subnets = list(
-            ipaddress.ip_network(cv.cidr_block).subnets(
-                new_prefix=ipaddress.ip_network(cv.cidr_block).prefixlen + cv.subnet_newbits
-            )
-        )
-        n = len(cv.availability_zones)
         public_rt = aws.route_table.RouteTable(
             self.stack, self.element_id("public_route_table"), vpc_id=vpc_id, tags={"Name": f"{name}-public"}
         )

@@ -69,14 +69,16 @@ from helpers import EXAMPLES, copy_project, terraform, terraform_env  # noqa: E4
 PREFERRED = ("dev", "staging", "prod", "prod-multi")
 
 #: Keys the end-to-end lifecycle test measures on its deployed dev stack and compares
-#: with the document: one or more per effect class that dev can show.
+#: with the document: one or more per effect class dev can show (replace create first,
+#: in place, rolls instances, no change, refused at plan, state location), the health
+#: check path among them (it must not roll instances).
 FAST_KEYS = (
     "fleets.<name>.target_group.port",
     "fleets.<name>.target_group.health_check.path",
     "fleets.<name>.launch_template.root_volume_size",
     "fleets.<name>.autoscaling_group.max_size",
+    "fleets.<name>.autoscaling_group.desired_capacity",
     "load_balancer.internal",
-    "resilience_objectives.max_unhealthy_detection_seconds",
     "backend.path",
 )
 
@@ -260,6 +262,8 @@ CURATED: dict[str, Callable[[Any, Context, dict, str | None], list[Any]]] = {
         "/-/routes",
     ],
     r"fleets\.<name>\.target_group\.health_check\.matcher": lambda cur, ctx, data, fleet: ["200-299"],
+    r"fleets\.<name>\.launch_template\.root_volume_iops": lambda cur, ctx, data, fleet: [(cur or 3000) + 1000],
+    r"fleets\.<name>\.autoscaling_group\.max_instance_lifetime": lambda cur, ctx, data, fleet: [604800],
     r"fleets\.<name>\.launch_template\.image_id": lambda cur, ctx, data, fleet: [ctx.extras["amis"][1]],
     r"fleets\.<name>\.launch_template\.image_ssm_parameter": lambda cur, ctx, data, fleet: [
         ctx.extras["other_ami_parameter"]
@@ -325,9 +329,6 @@ CURATED: dict[str, Callable[[Any, Context, dict, str | None], list[Any]]] = {
 #: does not have it (keyed like :data:`CURATED`).
 SECTIONS: dict[str, Callable[[Context, dict, str | None], Any]] = {
     "network.create_vpc": lambda ctx, data, fleet: None,
-    "load_balancer.access_logs": lambda ctx, data, fleet: {"enabled": True},
-    "load_balancer.waf": lambda ctx, data, fleet: {"enabled": True},
-    "load_balancer.waf.logging": lambda ctx, data, fleet: {"enabled": True},
     r"fleets\.<name>\.listener_rule": lambda ctx, data, fleet: {"priority": 50, "path_patterns": ["/v9/*"]},
     r"fleets\.<name>\.autoscaling_group\.mixed_instances_policy": lambda ctx, data, fleet: {
         "instance_types": ["t3.medium", "t3.large"]
@@ -449,7 +450,7 @@ class Deployment:
         args = ["plan", "-refresh=false", "-lock=false", "-input=false", "-no-color", "-out=variant.tfplan"]
         result = terraform(args, folder, self.tf_env)
         if result.returncode != 0:
-            return "refused", {"message": plan_error(result.stderr + result.stdout)}
+            return "refused", {"message": plan_error(result.stderr or result.stdout)}
         shown = json.loads(self.tf(["show", "-json", "variant.tfplan"], folder).stdout)
         changes = {
             rc["address"]: {
@@ -529,8 +530,14 @@ def variants_of(key: str, node: dict, section: bool, deployments: dict[str, Depl
         maker = next((p for p in SECTIONS if re.fullmatch(p, key)), None)
         if maker is None:
             return
+        # A section present by default is turned off with null; removing its key would
+        # only bring its defaults back.
+        by_default = node.get("default") is not None
         for dep, fleet, parts in explicit[:1]:
-            yield Variant(key, [Option(dep.name, fleet, "section removed", _setter(parts, REMOVE))])
+            off = None if by_default else REMOVE
+            yield Variant(key, [Option(dep.name, fleet, "section removed", _setter(parts, off))])
+        if by_default:
+            return
         adds = []
         for dep, fleet, parts in possible:
             content = SECTIONS[maker](dep.ctx, dep.base, fleet)
@@ -545,6 +552,7 @@ def variants_of(key: str, node: dict, section: bool, deployments: dict[str, Depl
             other = {"type": "s3", "bucket": "acme-ml-platform-terraform-state"} if kind != "s3" else {"type": "local"}
             yield Variant(key, [Option(dep.name, None, f"{kind} -> {other['type']}", _setter(["backend"], other))])
         return
+    partner = EXCLUSIVE.get(key)
     groups = [[t] for t in explicit] or [possible]
     for group in groups:
         options = []
@@ -555,9 +563,28 @@ def variants_of(key: str, node: dict, section: bool, deployments: dict[str, Depl
                 current = node.get("default")
             for value in candidates(key, current, node, dep.ctx, dep.base, fleet):
                 change = f"{shown(current)} -> {shown(value)}"
-                options.append(Option(dep.name, fleet, change, _setter(parts, REMOVE if value is None else value)))
+                mutate = _setter(parts, REMOVE if value is None else value)
+                if partner and not _exists(dep.base, parts):  # one of two keys: the other goes
+                    mutate = _both(mutate, _setter([*parts[:-1], partner], REMOVE))
+                    change += f" (instead of {partner})"
+                options.append(Option(dep.name, fleet, change, mutate))
         if options or group:
             yield Variant(key, options or [Option(group[0][0].name, group[0][1], "", lambda data: None)])
+
+
+#: Keys of which a config sets exactly one: setting one removes the other.
+EXCLUSIVE = {
+    "fleets.<name>.launch_template.image_id": "image_ssm_parameter",
+    "fleets.<name>.launch_template.image_ssm_parameter": "image_id",
+}
+
+
+def _both(*steps: Callable[[dict], None]) -> Callable[[dict], None]:
+    def run(data: dict) -> None:
+        for step in steps:
+            step(data)
+
+    return run
 
 
 def _exists(data: dict, parts: list[str]) -> bool:
@@ -572,7 +599,8 @@ def _parent_defaults(key: str) -> bool:
     """Whether the section holding ``key`` exists by default (it is not an optional
     section of :data:`SECTIONS`, nor a list item), so the key can be set alone."""
     parent = key.rsplit(".", 1)[0]
-    return "[]" not in parent and not any(re.fullmatch(p, parent) for p in SECTIONS)
+    named_entry = parent.count("<name>") > 1  # an entry the user names inside a fleet
+    return "[]" not in parent and not named_entry and not any(re.fullmatch(p, parent) for p in SECTIONS)
 
 
 def _applies(key: str, data: dict) -> bool:
@@ -664,6 +692,7 @@ class Run:
             done.set_result(effect)
             return done
         errors: list[str] = []
+        fallback: Effect | None = None
         for option in variant.options:
             dep = self.deployments[option.example]
             data = copy.deepcopy(dep.base)
@@ -682,11 +711,17 @@ class Run:
             kind = synth_difference(dep.base_stack, stack)
             base = (variant.key, option.example, option.fleet, option.change)
             if kind == "same":
-                done.set_result(Effect(*base, "no change", "the synthesized stack is the same"))
-            elif kind == "backend":
+                # Where the key has no effect (its feature is off there), another example
+                # may show one: the first "no change" stands only when none does.
+                fallback = fallback or Effect(*base, "no change", "the synthesized stack is the same")
+                continue
+            if kind == "backend":
                 done.set_result(Effect(*base, "state location", STATE_LOCATION))
             else:
                 self.pool.submit(self._plan, dep, variant.key, option, stack, done)
+            return done
+        if fallback is not None:
+            done.set_result(fallback)
             return done
         text = errors[0] if errors else "no other valid value to try"
         done.set_result(
@@ -709,7 +744,8 @@ class Run:
                 status, changes = dep.plan(stack, folder)
             finally:
                 self.free[dep.name].put(folder)
-            done.set_result(classify(key, dep.name, option.fleet, option.change, status, changes, base, dep.base))
+            effect = classify(key, dep.name, option.fleet, option.change, status, changes, base, stack, dep.base_stack)
+            done.set_result(effect)
         except BaseException as exc:  # reported with the key by measure_all
             done.set_exception(exc)
 
@@ -817,8 +853,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: {e.key} on {e.example}: measured {e.effect}: {e.summary}", file=sys.stderr)
         return 1 if stale or gate or failed else 0
     if args.keys is None and not args.attach and args.examples == list(PREFERRED):
-        DOC_JSON.write_text(json.dumps({"effects": [e.entry() for e in effects]}, indent=1, sort_keys=True) + "\n")
-        DOC_MD.write_text(render([e.entry() for e in effects], seconds))
+        document = {"effects": [e.entry() for e in effects], "seconds": round(seconds)}
+        DOC_JSON.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        DOC_MD.write_text(render(document["effects"], document["seconds"]))
         print(f"wrote {DOC_JSON.relative_to(ROOT)} and {DOC_MD.relative_to(ROOT)} in {seconds:.0f} s")
     else:
         for e in effects:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +48,8 @@ NAMES = {
     "aws_security_group": "security group",
     "aws_vpc_security_group_ingress_rule": "security group rule",
     "aws_vpc_security_group_egress_rule": "security group rule",
-    "aws_iam_role": "instance role",
-    "aws_iam_role_policy": "instance role policy",
+    "aws_iam_role": "IAM role",
+    "aws_iam_role_policy": "IAM role policy",
     "aws_iam_role_policy_attachment": "role policy attachment",
     "aws_iam_instance_profile": "instance profile",
     "terraform_data": "user data text",
@@ -68,7 +69,17 @@ NAMES = {
     "aws_eip": "Elastic IP",
     "aws_flow_log": "flow log",
     "aws_default_security_group": "default security group",
+    "aws_s3_bucket": "log bucket",
+    "aws_s3_bucket_policy": "log bucket policy",
+    "aws_s3_bucket_lifecycle_configuration": "log bucket lifecycle",
+    "aws_s3_bucket_ownership_controls": "log bucket ownership",
+    "aws_s3_bucket_public_access_block": "log bucket public access block",
+    "aws_s3_bucket_server_side_encryption_configuration": "log bucket encryption",
+    "aws_s3_bucket_versioning": "log bucket versioning",
 }
+
+#: The order resource kinds are named in, what serves first.
+_ORDER = list(dict.fromkeys(NAMES.values()))
 
 
 @dataclass
@@ -84,6 +95,9 @@ class Effect:
     effect: str
     summary: str
     resources: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.change, self.summary = stable(self.change), stable(self.summary)
 
     def entry(self) -> dict[str, Any]:
         """The JSON form written to docs/change-effects.json."""
@@ -105,6 +119,22 @@ class Effect:
         )
 
 
+#: IDs the emulator makes up afresh in every run, and name_prefix suffixes.
+_VOLATILE = (
+    (re.compile(r"\b(ami|vpc|subnet|sg|lt|igw|nat|eipalloc|rtb)-[0-9a-f]{8,17}\b"), r"\1-..."),
+    (re.compile(r"certificate/[0-9a-f-]{36}"), "certificate/..."),
+    (re.compile(r"\d{20,}"), "..."),
+)
+
+
+def stable(text: str) -> str:
+    """``text`` without what differs between runs (emulator IDs), so the document only
+    changes when an effect does."""
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def action_of(actions: list[str]) -> str | None:
     """Terraform's action list as a word (None for no-op and reads)."""
     return {
@@ -116,30 +146,74 @@ def action_of(actions: list[str]) -> str | None:
     }.get(tuple(actions))
 
 
-def _version_unknown(change: dict) -> bool:
-    """Whether a group's launch template version is unknown in the plan (its template
-    gets a new version)."""
-    unknown = change.get("after_unknown") or {}
-    for block in unknown.get("launch_template") or []:
-        if isinstance(block, dict) and block.get("version"):
-            return True
-    for mip in unknown.get("mixed_instances_policy") or []:
-        for lt in (mip or {}).get("launch_template") or []:
-            for spec in (lt or {}).get("launch_template_specification") or []:
-                if isinstance(spec, dict) and spec.get("version"):
-                    return True
-    return False
+#: Launch template arguments whose change makes no new template version.
+_NO_VERSION = {"tags", "tags_all", "description", "update_default_version"}
 
 
-def _refresh_words(change: dict) -> str:
+def _ignored_changes(stack: dict, base_stack: dict | None) -> list[str]:
+    """The attributes the variant changed in resources that ignore changes to them
+    (``lifecycle.ignore_changes``); empty when it changed anything else."""
+    if base_stack is None:
+        return []
+    found: list[str] = []
+    base_resources = base_stack.get("resource", {})
+    for rtype, items in stack.get("resource", {}).items():
+        for name, body in items.items():
+            old = base_resources.get(rtype, {}).get(name)
+            if old is None or old == body:
+                continue
+            ignored = set((body.get("lifecycle") or {}).get("ignore_changes") or [])
+            changed = {k for k in set(body) | set(old) if body.get(k) != old.get(k)}
+            if not changed <= ignored:
+                return []
+            found += sorted(changed - set(found))
+    return found
+
+
+def _groups_of(template: str, stack: dict) -> list[str]:
+    """Addresses of the groups in ``stack`` that launch from the template at address
+    ``template`` (directly or in their mixed instances policy)."""
+    ref = "${" + template + ".id}"
+    return [
+        f"aws_autoscaling_group.{name}"
+        for name, group in stack.get("resource", {}).get("aws_autoscaling_group", {}).items()
+        if ref in json.dumps(group)
+    ]
+
+
+def _plural(name: str) -> str:
+    return name[:-1] + "ies" if name.endswith("y") and not name.endswith("ey") else name + "s"
+
+
+def _rank(name: str) -> int:
+    return _ORDER.index(name) if name in _ORDER else len(_ORDER)
+
+
+def _refresh_words(change: dict, template: bool) -> tuple[bool, str]:
+    """Whether the group's update replaces instances, and how, in words: ``template``
+    when its launch template gets a new version, else its mixed instances policy
+    changed (the provider starts an instance refresh for either, when the group has
+    one)."""
     after = change.get("after") or {}
     refresh = (after.get("instance_refresh") or [None])[0]
     if not refresh:
-        return "new instances use the new launch template version; running ones keep theirs until replaced"
+        if template:
+            return False, "new instances use the new launch template version; running ones keep theirs until replaced"
+        return False, "new launches follow the new policy; running instances stay"
     prefs = (refresh.get("preferences") or [{}])[0]
     low, high = prefs.get("min_healthy_percentage", 90), prefs.get("max_healthy_percentage", 100)
-    how = f"launching up to {high - 100} % extra first" if high > 100 else "replacing instances in batches"
-    return f"instance refresh rolls every instance onto the new version, {how}, keeping {low} % healthy"
+    how = f"launching up to {high - 100} % extra first" if high > 100 else "terminating then replacing in batches"
+    if template:
+        return (
+            True,
+            f"rolls every instance onto a new launch template version (instance refresh, {how}, {low} % kept healthy)",
+        )
+    if prefs.get("skip_matching"):
+        return True, (
+            "starts an instance refresh: instances on the current template version and a listed instance type are "
+            f"skipped, the others replaced ({how}, {low} % kept healthy)"
+        )
+    return True, f"replaces every instance (instance refresh, {how}, {low} % kept healthy)"
 
 
 def classify(
@@ -150,16 +224,18 @@ def classify(
     status: str,
     changes: dict[str, dict],
     baseline: dict[str, dict],
-    base_data: dict,
+    stack: dict,
+    base_stack: dict | None = None,
 ) -> Effect:
     """The :class:`Effect` of a variant's plan: ``status`` ``refused`` (``changes``
     holds the message) or ``planned``; ``changes`` and ``baseline`` map addresses to
     ``{type, actions, after, after_unknown}`` for the variant and for the unchanged
-    example against the same state, whose changes are not the variant's."""
+    example against the same state, whose changes are not the variant's; ``stack`` and
+    ``base_stack`` are the variant's and the example's synthesized stacks."""
     if status == "refused":
         return Effect(key, example, fleet, change, "refused at plan", changes["message"], {})
     caused: dict[str, str] = {}
-    rolling: list[str] = []
+    new_versions: list[str] = []
     for address, ch in sorted(changes.items()):
         base = baseline.get(address)
         same = base is not None and all(ch.get(k) == base.get(k) for k in ("actions", "after", "after_unknown"))
@@ -167,10 +243,40 @@ def classify(
         if same or action is None:
             continue
         caused[address] = action
-        new_version = ch["type"] == "aws_autoscaling_group" and action == "update" and _version_unknown(ch)
-        if new_version and (base is None or not _version_unknown(base)):
-            rolling.append(address)
+        if ch["type"] == "aws_launch_template" and action == "update":
+            before = (base or {}).get("after") or {}
+            after = ch.get("after") or {}
+            if {k for k in set(before) | set(after) if before.get(k) != after.get(k)} - _NO_VERSION:
+                new_versions.append(address)
+    # A new template version reaches a group through its version argument, which the
+    # emulator's own drift may already have made unknown in the baseline: the groups
+    # that launch from a template the variant changes are the variant's.
+    refreshed: dict[str, bool] = {g: True for t in new_versions for g in _groups_of(t, stack) if g in changes}
+    for address, action in caused.items():
+        ch, base = changes[address], baseline.get(address) or {}
+        if ch["type"] == "aws_autoscaling_group" and action == "update" and address not in refreshed:
+            policy = (ch.get("after") or {}).get("mixed_instances_policy")
+            if policy and policy != (base.get("after") or {}).get("mixed_instances_policy"):
+                refreshed[address] = False
+    rolls, words = False, []
+    for group, template in refreshed.items():
+        caused.setdefault(group, "update")
+        replaces, text = _refresh_words(changes[group], template)
+        rolls |= replaces
+        words.append(text)
     if not caused:
+        ignored = _ignored_changes(stack, base_stack)
+        if ignored:
+            return Effect(
+                key,
+                example,
+                fleet,
+                change,
+                "no change",
+                f"the running group keeps its {' and '.join(ignored)}: scaling owns it (ignore_changes), so the value "
+                "counts when the group is created",
+                {},
+            )
         return Effect(key, example, fleet, change, "no change", "the plan changes nothing on the running stack", {})
     by_action: dict[str, Counter[str]] = {}
     for address, action in caused.items():
@@ -183,14 +289,14 @@ def classify(
         "create": "adds",
         "update": "updates in place",
     }
-    parts = []
+    parts = list(dict.fromkeys(words))
     for action in order:
         if action in by_action:
-            things = ", ".join(f"{n} {name}s" if n > 1 else name for name, n in sorted(by_action[action].items()))
-            parts.append(f"{verbs[action]} {things}")
+            kinds = sorted(by_action[action].items(), key=lambda kv: (_rank(kv[0]), kv[0]))
+            named = [f"{n} {_plural(name)}" if n > 1 else name for name, n in kinds[:6]]
+            rest = sum(n for _, n in kinds[6:])
+            parts.append(f"{verbs[action]} {', '.join(named)}" + (f" and {rest} more" if rest else ""))
     summary = "; ".join(parts)
-    if rolling:
-        summary += "; " + _refresh_words(changes[rolling[0]])
     actions = set(caused.values())
     if "replace (destroy first)" in actions:
         effect = "replace (destroy first)"
@@ -198,7 +304,7 @@ def classify(
         effect = "replace (create first)"
     elif "delete" in actions:
         effect = "removes"
-    elif rolling:
+    elif rolls:
         effect = "rolls instances"
     else:
         effect = "in place"

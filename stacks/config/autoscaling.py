@@ -49,11 +49,18 @@ class InstanceTypeChoice(StrictModel):
         ]
 
     def own_problems(self) -> list[FieldProblem]:
-        """Each instance type once."""
-        types = [o.instance_type for o in self.overrides()]
+        """Each instance type once; weights for every type or for none (Auto Scaling
+        rejects overrides that weigh only some types: "Weighted capacity ... must be
+        specified for all instance types or none")."""
+        overrides = self.overrides()
+        types = [o.instance_type for o in overrides]
+        out: list[FieldProblem] = []
         if len(set(types)) != len(types):
-            return [("instance_types", "lists a type twice")]
-        return []
+            out.append(("instance_types", "lists a type twice"))
+        weights = [o.weighted_capacity is None for o in overrides]
+        if any(weights) and not all(weights):  # aws-rule: weights-all-or-none
+            out.append(("instance_types", "give weighted_capacity for every instance type or for none"))
+        return out
 
 
 class MixedInstancesPolicy(InstanceTypeChoice):
@@ -69,14 +76,6 @@ class MixedInstancesPolicy(InstanceTypeChoice):
     on_demand_allocation_strategy: Literal["prioritized", "lowest-price"] = Field(
         "prioritized", description="prioritized: on-demand instances follow the order of instance_types."
     )
-
-    def own_problems(self) -> list[FieldProblem]:
-        """Each type once; weights for every type or for none."""
-        out = super().own_problems()
-        weights = [o.weighted_capacity is None for o in self.overrides()]
-        if any(weights) and not all(weights):
-            out.append(("instance_types", "give weighted_capacity for every instance type or for none"))
-        return out
 
 
 class InstanceRefresh(StrictModel):

@@ -81,3 +81,37 @@ def test_a_warm_pool_minimum_of_zero_is_refused_while_a_larger_one_is_deployed()
     assert "p.min_size == 0" in check["condition"]
     assert check["error_message"].startswith("fleets.chat.autoscaling_group.warm_pool.min_size:")
     assert "#44732" in check["error_message"]
+
+
+def test_a_created_network_is_read_by_its_tags_and_its_cidrs_checked():
+    from stacks.deployed import DeployedNetwork
+
+    tags = {"environment": "dev", "managed-by": "ai-fleet-terraform"}
+
+    def make(stack):
+        made = DeployedNetwork(
+            stack,
+            "network_deployed",
+            vpc_name="dev",
+            cidr_block="10.20.0.0/16",
+            subnets={"dev-public-us-east-1a": "10.20.0.0/20", "dev-private-us-east-1a": "10.20.32.0/20"},
+            tags=tags,
+        )
+        probe(stack, made.checks)
+        return made
+
+    built, _ = build(make)
+    assert built.data("aws_vpcs")["network_deployed_vpcs"]["tags"] == {**tags, "Name": "dev"}
+    found = built.data("aws_subnets")["network_deployed_subnets"]
+    assert found["tags"] == tags
+    assert found["filter"] == [{"name": "tag:Name", "values": ["dev-private-us-east-1a", "dev-public-us-east-1a"]}]
+    assert built.data("aws_subnet")["network_deployed_subnet"]["for_each"] == (
+        "${toset(data.aws_subnets.network_deployed_subnets.ids)}"
+    )
+    vpc_check, subnet_check = built.resources("aws_sns_topic")["probe"]["lifecycle"]["precondition"]
+    assert vpc_check["condition"] == (
+        '${alltrue([for v in data.aws_vpc.network_deployed_vpc : v.cidr_block == "10.20.0.0/16"])}'
+    )
+    assert '"dev-public-us-east-1a" = "10.20.0.0/20"' in subnet_check["condition"]
+    assert vpc_check["error_message"].startswith("network.create_vpc.cidr_block: the deployed VPC dev")
+    assert subnet_check["error_message"].startswith("network.create_vpc: a deployed subnet of dev")

@@ -89,7 +89,8 @@ class ChangeSteps:
         deployed stack stops the plan with the field and the safe steps; nothing in the
         emulator changes. A stack with deletion protection cannot even plan a destroy
         (``prevent_destroy``): AWS would refuse to delete the ALB only after its
-        listeners and rules were gone."""
+        listeners and rules were gone. A created network refuses a new CIDR block and a
+        change of its AZs that moves subnets."""
         original = self.config_data()
         before = self.snapshot()
         flipped = not self.cfg.load_balancer.internal
@@ -107,6 +108,27 @@ class ChangeSteps:
         self.revert(original)
         if self.cfg.deletion_protection:
             self.refused_plan("Instance cannot be destroyed", "prevent_destroy", args=("-destroy",))
+        created = self.cfg.network.create_vpc
+        if created is not None:
+            # rule: vpc-cidr-fixed, rule: subnet-cidr-fixed. A created network's CIDR, and
+            # another AZ (which moves the private subnets' CIDRs), would replace the VPC or
+            # subnets everything runs in.
+            zones = [z["ZoneName"] for z in self.aws.ec2.describe_availability_zones()["AvailabilityZones"]]
+            extra = next(z for z in zones if z not in created.availability_zones)
+            for change, needle in (
+                (
+                    lambda d: d["network"]["create_vpc"].update(cidr_block="10.99.0.0/16"),
+                    "cidr_block: the deployed VPC",
+                ),
+                (
+                    lambda d: d["network"]["create_vpc"]["availability_zones"].append(extra),
+                    "would get another CIDR block",
+                ),
+            ):
+                self.edit_config(change)
+                self.synth()
+                self.refused_plan(needle, "AWS cannot change")
+                self.revert(original)
         assert self.snapshot() == before, "a refused plan changed the deployed stack"
 
     def refuse_warm_pool_changes(self, fleet_name: str) -> None:
@@ -270,6 +292,40 @@ class ChangeSteps:
             assert '+/- resource "aws_autoscaling_group"' in show, show[-4000:]
         finally:
             self.tf("untaint", "-no-color", address)
+
+    def check_change_effects(self) -> None:
+        """The fast subset of tests/change_effects.py (its ``FAST_KEYS``) measured
+        against this deployed stack and compared with docs/change-effects.json: fails
+        when the document is stale for them, or when one replaces what serves by
+        deleting it first. The tool runs in a process of its own (it synthesizes
+        in-process, and the jsii runtime is not for several threads)."""
+        import subprocess
+        import sys
+
+        from change_effects import FAST_KEYS
+        from helpers import ROOT, env
+
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "change_effects.py"),
+                "--check",
+                "--attach",
+                self.name,
+                str(self.project),
+                self.server.endpoint,
+                "--keys",
+                *FAST_KEYS,
+            ],
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert result.returncode == 0, (
+            "docs/change-effects.md is stale for the fast subset (run make change-effects), or a key replaces "
+            f"what serves by deleting it first:\n{result.stderr[-6000:]}\n{result.stdout[-3000:]}"
+        )
 
     # Config helpers --------------------------------------------------------------------
     def config_data(self) -> dict:

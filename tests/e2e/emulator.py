@@ -238,7 +238,9 @@ def override(stack: dict, endpoint: str, *, ignore_predictive_scaling: bool = Tr
         "s3_use_path_style": True,
         "endpoints": [dict.fromkeys(SERVICES, endpoint)],
     }
-    out = {"provider": {"aws": provider}, "resource": resources}
+    out: dict = {"provider": {"aws": provider}}
+    if resources:  # Terraform JSON refuses an empty resource block
+        out["resource"] = resources
     backend = stack.get("terraform", {})
     if "cloud" in backend or set(backend.get("backend", {})) - {"local"}:
         # State in S3 or HCP Terraform needs those services: the override's backend block

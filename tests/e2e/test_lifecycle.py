@@ -10,9 +10,12 @@ then ``terraform`` in ``cdktf.out/stacks/<name>``):
    slow start, algorithm), the ASG (sizes, launch template, instances registered in the
    target group), the launch template (IMDSv2 required, encrypted root volume) and the
    scaling policies are as configured;
-3. a second plan reports no changes; 3a: flipping ``load_balancer.internal`` is refused
-   at plan, and so is ``plan -destroy`` of a stack with deletion protection, with
-   nothing changed in the emulator (tests/e2e/change_steps.py);
+3. a second plan reports no changes; 3a: flipping ``load_balancer.internal``, a created
+   network's new CIDR or another AZ are refused at plan, and so is ``plan -destroy`` of
+   a stack with deletion protection, with nothing changed in the emulator
+   (tests/e2e/change_steps.py); 3b: on dev, the fast
+   subset of the change-effects measurements matches docs/change-effects.json (on
+   prod-multi: the sizes a schedule set survive a plan);
 4. a target group port change replaces the target group and applies without
    ``ResourceInUse``; the listener, ASG and scaling policy use the new group, the old
    one is gone (prod also turns ALB deletion protection off here, see step 7);
@@ -227,11 +230,14 @@ class Lifecycle(ChangeSteps):
         with self.step("3 re-plan (idempotence)"):
             code, changes = self.plan()
             assert code == 0, f"second plan is not empty: {changes}\n{self.human_plan()}"
-        with self.step("3a refused: scheme flip, protected destroy"):
+        with self.step("3a refused: scheme flip, network CIDRs, protected destroy"):
             self.refuse_scheme_flip_and_protected_destroy()
         if self.name == "prod-multi":
             with self.step("3b scheduled sizes kept"):
                 self.keep_scheduled_sizes("chat")
+        if self.name == "dev":
+            with self.step("3b change effects: fast subset current"):
+                self.check_change_effects()
         with self.step("4 target group port change"):
             self.change_port()
         with self.step("5 AMI change"):
