@@ -132,8 +132,8 @@ class ChangeSteps:
         assert self.snapshot() == before, "a refused plan changed the deployed stack"
 
     def refuse_warm_pool_changes(self, fleet_name: str) -> None:
-        """rule: warm-pool-min-size-zero-two-steps and rule:
-        warm-pool-to-mixed-instances-two-steps, on a group with a warm pool of
+        """rule: warm-pool-min-size-zero-two-steps and
+        rule: warm-pool-to-mixed-instances-two-steps, on a group with a warm pool of
         ``min_size`` > 0: lowering it to 0 would never take effect, and a mixed instances
         policy replacing the pool in one apply would fail half-way; both stop the plan."""
         original = self.config_data()
