@@ -253,10 +253,18 @@ def build_cases(work: Path, knobs: bool) -> list[Case]:
             "skips the bindings' runtime type checks (`if __debug__`), and our asserts",
         )
         knob(
+            "fresh HOME",
+            ex,
+            {},
+            "empty HOME each run, as in a fresh pod: the jsii package cache is in .venv, "
+            "indexed by `make install` (stacks/jsii_cache.py)",
+            fresh_dir_env="HOME",
+        )
+        knob(
             "cold jsii package cache",
             ex,
             {},
-            "empty JSII_RUNTIME_PACKAGE_CACHE_ROOT each run: the first run on a fresh machine or CI pod",
+            "empty JSII_RUNTIME_PACKAGE_CACHE_ROOT each run: an environment `make install` did not prime",
             fresh_dir_env="JSII_RUNTIME_PACKAGE_CACHE_ROOT",
             heavy=True,
         )

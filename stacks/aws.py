@@ -47,6 +47,7 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import jsii_cache
 from .dependencies import ProviderMismatch
 
 PACKAGE = "cdktf_cdktf_provider_aws"
@@ -245,6 +246,7 @@ def load() -> types.SimpleNamespace:
     :data:`SUBMODULES` (another provider release than the pinned one).
     """
     global mode, lazy_node_index
+    jsii_cache.configure()  # before the jsii runtime starts (see stacks/jsii_cache.py)
     if os.environ.get("AI_FLEET_PROVIDER_IMPORT", "fast") != "full":
         with _preload_kernel_patches() as lazy_node_index:
             import cdktf  # noqa: F401 - starts the jsii runtime (Node) with the preload
