@@ -16,7 +16,7 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output change-effects
+.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output change-effects try
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench   measure synth time and memory into benchmarks/RESULTS.md (BENCH_RUNS=3)"
 	@echo "make same-output REF=<commit>  compare synthesized stacks and bad-config messages with another commit"
 	@echo "make change-effects  measure what changing each config key does to a deployed example (emulator), write docs/change-effects.md"
+	@echo "make try STACK=<name> [KEEP=1]  apply that stack to a local AWS emulator, show it, destroy it"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
 install: $(VENV)/.installed $(VENV)/.jsii-primed node_modules/.installed
@@ -109,6 +110,11 @@ same-output: install
 # `make test` (it takes long, see docs/testing.md); the end-to-end test re-measures a
 # subset and fails when the document is stale for it. CHANGE_EFFECTS_ARGS: --keys ...,
 # --examples ..., --check.
+# Deploys a copy of config/$(STACK).yaml to a local AWS emulator (stacks/cli/try_stack.py).
+try: install
+	@test -n "$(STACK)" || { echo "usage: make try STACK=<name> [KEEP=1]  (config/<name>.yaml)"; exit 2; }
+	$(PY) -m stacks.cli.try_stack $(STACK) $(if $(KEEP),--keep)
+
 change-effects: install
 	$(PY) tests/change_effects.py $(CHANGE_EFFECTS_ARGS)
 
