@@ -38,11 +38,16 @@ help:
 	@echo "make try STACK=<name> [KEEP=1]  apply that stack to a local AWS emulator, show it, destroy it"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
-install: $(VENV)/.installed $(VENV)/.jsii-primed node_modules/.installed
+install: $(VENV)/.installed $(VENV)/.package $(VENV)/.jsii-primed node_modules/.installed
 
 $(VENV)/.installed: Pipfile.lock
 	@command -v pipenv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	pipenv sync --dev
+	@touch $@
+
+# This project itself, editable: `import ai_fleet` from any folder, the `ai-fleet` command.
+$(VENV)/.package: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
 # The jsii package cache in .venv, with the runtime index every synth reads instead of

@@ -64,6 +64,8 @@ from change_words import DOC_JSON, DOC_MD, Effect, classify, render  # noqa: E40
 from emulator import Aws, MotoServer, known_amis, prepare_example, write_override  # noqa: E402
 from helpers import EXAMPLES, copy_project, terraform, terraform_env  # noqa: E402
 
+from stacks.config import EnvironmentConfig  # noqa: E402
+
 #: Examples in the order a key without an explicit setting is measured on the first
 #: where it could be used.
 PREFERRED = ("dev", "staging", "prod", "prod-multi")
@@ -241,10 +243,12 @@ CURATED: dict[str, Callable[[Any, Context, dict, str | None], list[Any]]] = {
     "load_balancer.waf.managed_rule_groups": lambda cur, ctx, data, fleet: [
         [*(cur or []), {"name": "AWSManagedRulesAmazonIpReputationList"}]
     ],
+    # Names not in the default list (a name listed twice is refused at synth).
     r"load_balancer\.waf\.managed_rule_groups\[\]\.name": lambda cur, ctx, data, fleet: [
-        "AWSManagedRulesAnonymousIpList"
+        "AWSManagedRulesLinuxRuleSet"
     ],
-    r"load_balancer\.waf\.managed_rule_groups\[\]\.vendor_name": lambda cur, ctx, data, fleet: [],
+    # An AWS Marketplace seller's rule group (AWS checks the subscription at apply).
+    r"load_balancer\.waf\.managed_rule_groups\[\]\.vendor_name": lambda cur, ctx, data, fleet: ["F5"],
     r"load_balancer\.waf\.managed_rule_groups\[\]\.version": lambda cur, ctx, data, fleet: ["Version_1.0"],
     r"load_balancer\.waf\.managed_rule_groups\[\]\.rule_action_overrides": lambda cur, ctx, data, fleet: [
         {"SizeRestrictions_BODY": "count"}
@@ -514,6 +518,9 @@ def variants_of(key: str, node: dict, section: bool, deployments: dict[str, Depl
     is set and added where it is not; a section with defaults only holds keys."""
     explicit: list[tuple[Deployment, str | None, list[str]]] = []
     possible: list[tuple[Deployment, str | None, list[str]]] = []
+    # A list item's key where the example leaves the list at its default (prod's WAF
+    # managed rule groups): the variant writes the default list out, then changes item 0.
+    written_out: dict[int, Callable[[dict], None]] = {}
     for name in PREFERRED:
         dep = deployments.get(name)
         if dep is None or not _applies(key, dep.base):
@@ -526,6 +533,10 @@ def variants_of(key: str, node: dict, section: bool, deployments: dict[str, Depl
             except (KeyError, IndexError, TypeError):
                 if _parent_defaults(key) or _exists(dep.base, parts[:-1]):
                     possible.append((dep, fleet, parts))
+                elif (default_list := _default_list(dep.base, parts)) is not None:
+                    list_path, items = default_list
+                    possible.append((dep, fleet, parts))
+                    written_out[id(possible[-1])] = _setter(list_path, items)
     if section:
         maker = next((p for p in SECTIONS if re.fullmatch(p, key)), None)
         if maker is None:
@@ -556,14 +567,23 @@ def variants_of(key: str, node: dict, section: bool, deployments: dict[str, Depl
     groups = [[t] for t in explicit] or [possible]
     for group in groups:
         options = []
-        for dep, fleet, parts in group:
+        for entry in group:
+            dep, fleet, parts = entry
+            write_out = written_out.get(id(entry))
+            base = dep.base
+            if write_out is not None:
+                base = copy.deepcopy(dep.base)
+                write_out(base)
             try:
-                current = get_path(dep.base, parts)
+                current = get_path(base, parts)
             except (KeyError, IndexError, TypeError):
                 current = node.get("default")
-            for value in candidates(key, current, node, dep.ctx, dep.base, fleet):
+            for value in candidates(key, current, node, dep.ctx, base, fleet):
                 change = f"{shown(current)} -> {shown(value)}"
                 mutate = _setter(parts, REMOVE if value is None else value)
+                if write_out is not None:
+                    mutate = _both(write_out, mutate)
+                    change += " (the default list written out)"
                 if partner and not _exists(dep.base, parts):  # one of two keys: the other goes
                     mutate = _both(mutate, _setter([*parts[:-1], partner], REMOVE))
                     change += f" (instead of {partner})"
@@ -585,6 +605,23 @@ def _both(*steps: Callable[[dict], None]) -> Callable[[dict], None]:
             step(data)
 
     return run
+
+
+def _default_list(data: dict, parts: list[str]) -> tuple[list[str], list] | None:
+    """For ``parts`` inside a list item (``...groups.0.name``) whose list ``data`` does
+    not set, the list's path and its default items when the model gives it some;
+    else None."""
+    if "0" not in parts:
+        return None
+    list_path = parts[: parts.index("0")]
+    if _exists(data, list_path):
+        return None
+    try:
+        effective = EnvironmentConfig.model_validate(data).model_dump(mode="json", exclude_none=True)
+        items = get_path(effective, list_path)
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return (list_path, items) if isinstance(items, list) and items else None
 
 
 def _exists(data: dict, parts: list[str]) -> bool:
@@ -813,6 +850,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", nargs="*", default=list(PREFERRED), help="deploy these examples only")
     parser.add_argument("--check", action="store_true", help="compare with docs/change-effects.json, write nothing")
     parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --keys: replace those keys' entries in docs/change-effects.json (the rest and the run time stay)",
+    )
+    parser.add_argument(
         "--attach",
         nargs=3,
         metavar=("EXAMPLE", "PROJECT", "ENDPOINT"),
@@ -852,7 +894,17 @@ def main(argv: list[str] | None = None) -> int:
         for e in stale:
             print(f"stale: {e.key} on {e.example}: measured {e.effect}: {e.summary}", file=sys.stderr)
         return 1 if stale or gate or failed else 0
-    if args.keys is None and not args.attach and args.examples == list(PREFERRED):
+    if args.update and args.keys and not args.attach and args.examples == list(PREFERRED) and not (gate or failed):
+        document = json.loads(DOC_JSON.read_text())
+        old = document["effects"]
+        keys = set(args.keys)
+        at = next((i for i, e in enumerate(old) if e["key"] in keys), len(old))
+        kept = [e for e in old[:at] if e["key"] not in keys]
+        document["effects"] = [*kept, *(e.entry() for e in effects), *(e for e in old[at:] if e["key"] not in keys)]
+        DOC_JSON.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        DOC_MD.write_text(render(document["effects"], document["seconds"]))
+        print(f"updated {len(effects)} entries in {DOC_JSON.relative_to(ROOT)} and {DOC_MD.relative_to(ROOT)}")
+    elif args.keys is None and not args.attach and args.examples == list(PREFERRED):
         document = {"effects": [e.entry() for e in effects], "seconds": round(seconds)}
         DOC_JSON.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
         DOC_MD.write_text(render(document["effects"], document["seconds"]))

@@ -31,14 +31,14 @@ from pathlib import Path
 sys.path.insert(0, os.getcwd())
 mode, outdir, marker = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 import cdktf
-from stacks import fleet_stack, synthesis
+from stacks import environment, synthesis
 from stacks.cli import synth
 
 if mode == "construct":
     # The second stack (prod) fails while its WAF construct is being built.
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure while building the prod stack")
-    fleet_stack.WebAcl = broken
+    environment.WebAcl = broken
 elif mode == "disk-full":
     # Every file is written to the staging folder, then the disk is "full".
     real_synth = cdktf.App.synth

@@ -1,0 +1,97 @@
+"""The library API behind :mod:`ai_fleet`: one environment's topology in a stack the
+user owns (docs/library.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import TerraformStack
+from constructs import Construct
+
+from .config import ConfigError, EnvironmentConfig, Problem, cross_section_problems, file_problems, load_config
+from .environment import EnvironmentRefs, add_environment, add_provider
+from .outputs import FleetOutputs
+
+
+class AiFleet(Construct):
+    """An AI serving environment (network, security groups, load balancer, fleets,
+    scaling, alarms) added to ``scope``, the user's own ``TerraformStack``.
+
+    ``config`` is an :class:`~stacks.config.EnvironmentConfig` built in code, or the path
+    of an environment YAML file (loaded with :func:`~stacks.config.load_config`). Either
+    way every rule ``make check`` applies is applied here, and a problem raises
+    :class:`~stacks.config.ConfigError` listing each one by field. ``base_dir`` is the
+    folder ``user_data_file`` paths are relative to (default: the YAML file's folder, or
+    the working directory for a config built in code).
+
+    ``aws_provider``: add an AWS provider for the config's region with its default tags
+    (set False when the stack already has one for that region). ``outputs``: also add the
+    stack outputs ``make synth`` writes. The config's ``backend`` is not used: the stack's
+    owner chooses its backend.
+
+    The Terraform elements are direct children of ``scope`` with the fixed names the
+    synthesized stacks have (``load_balancer_alb``, ``fleet-<name>_autoscaling_group``...),
+    so a stack holds one AiFleet; a second raises ValueError. Exposes ``alb_arn``,
+    ``alb_dns_name``, ``alb_zone_id``, ``alb_security_group_id``, ``alarm_topic_arn``
+    (None without alarms) and ``fleets`` (per fleet: ``target_group_arn``,
+    ``autoscaling_group_name``, ``spot_autoscaling_group_name``,
+    ``instance_security_group_id``), as Terraform references.
+    """
+
+    def __init__(
+        self,
+        scope: TerraformStack,
+        construct_id: str,
+        config: EnvironmentConfig | str | Path,
+        *,
+        base_dir: str | Path | None = None,
+        aws_provider: bool = True,
+        outputs: bool = False,
+    ):
+        if not isinstance(scope, TerraformStack):
+            raise TypeError("AiFleet goes directly into a TerraformStack (its elements are the stack's children)")
+        if scope.node.try_find_child("partition") is not None:
+            raise ValueError(
+                f"stack {scope.node.id!r} already holds an environment: one AiFleet per stack (fixed Terraform names)"
+            )
+        if isinstance(config, EnvironmentConfig):
+            cfg = config
+            source = "<config built in code>"
+            base = Path(base_dir) if base_dir is not None else Path.cwd()
+            problems = [Problem(source, f, m) for f, m in [*cfg.problems(), *cross_section_problems(cfg)]]
+            problems += file_problems(cfg, source, base)
+            if problems:
+                raise ConfigError(problems)
+        else:
+            cfg = load_config(config)
+            base = Path(base_dir) if base_dir is not None else Path(config).parent
+        super().__init__(scope, construct_id)
+        self.config = cfg
+        if aws_provider:
+            add_provider(scope, cfg)
+        # user data paths resolve against the folder of the path given (see user_data.py)
+        self._refs: EnvironmentRefs = add_environment(scope, cfg, base / "config.yaml", outputs=outputs)
+
+    @property
+    def alb_arn(self) -> str:
+        return self._refs.alb_arn
+
+    @property
+    def alb_dns_name(self) -> str:
+        return self._refs.alb_dns_name
+
+    @property
+    def alb_zone_id(self) -> str:
+        return self._refs.alb_zone_id
+
+    @property
+    def alb_security_group_id(self) -> str:
+        return self._refs.alb_security_group_id
+
+    @property
+    def alarm_topic_arn(self) -> str | None:
+        return self._refs.alarm_topic_arn
+
+    @property
+    def fleets(self) -> dict[str, FleetOutputs]:
+        return dict(self._refs.fleets)
