@@ -55,6 +55,16 @@ def _guard(stack_dir: PurePosixPath) -> str:
     )
 
 
+def _report_step(stack_dir: PurePosixPath) -> str:
+    """The plan step that prints the stack's resilience report and text topology into
+    the plan comment (Atlantis posts a custom ``run`` step's output with the plan's) and
+    fails the plan on a missed objective when the stack's ``fail_plan`` is on. Atlantis
+    sets ``$PROJECT_NAME``: the project is named after its stack."""
+    root = "/".join([".."] * len(stack_dir.parts))
+    outdir = "/".join(stack_dir.parts[:-2])
+    return f'cd {root} && .venv/bin/python -m stacks.report --outdir {outdir} --stack "$PROJECT_NAME"'
+
+
 def _repo_path(path: Path) -> str | None:
     """``path`` relative to the repository root (the current folder), POSIX style, or
     None when it lies outside the repository."""
@@ -102,15 +112,23 @@ def render(configs: list[tuple[Path, EnvironmentConfig]], outdir: str = DEFAULT_
             }
         )
     guard = _guard(PurePosixPath(outdir, "stacks", "x"))
+    report = _report_step(PurePosixPath(outdir, "stacks", "x"))
     workflows = {
         WORKFLOW: {
-            "plan": {"steps": [{"run": guard}, "init", "plan"]},
+            "plan": {"steps": [{"run": guard}, "init", "plan", {"run": report}]},
             "apply": {"steps": ["apply"]},
         }
     }
     if uses_cloud:
         workflows[CLOUD_WORKFLOW] = {
-            "plan": {"steps": [{"run": guard}, "init", {"run": 'terraform plan -input=false -out "$PLANFILE"'}]},
+            "plan": {
+                "steps": [
+                    {"run": guard},
+                    "init",
+                    {"run": 'terraform plan -input=false -out "$PLANFILE"'},
+                    {"run": report},
+                ]
+            },
             "apply": {"steps": ["apply"]},
         }
     doc = {

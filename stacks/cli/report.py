@@ -24,7 +24,7 @@ from ..config import ConfigError, discover, load_all
 from ..report.figures import analyze_stack
 from ..report.objectives import check_objectives
 from ..report.render import render_markdown_summary, render_text
-from ..report.topology import mermaid
+from ..report.topology import mermaid, text_topology
 from .common import print_problems
 
 #: Version of the ``resilience.json`` layout; bumped on incompatible changes.
@@ -83,7 +83,10 @@ def build(outdir: Path, config_dir: Path) -> tuple[dict[str, Any], dict[str, str
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
             raise ValueError(f"{f}: cannot be read as Terraform JSON: {exc}") from None
         objectives = cfg.resilience_objectives if cfg is not None else None
-        report["objectives"] = objectives.model_dump(exclude_none=True) if objectives is not None else None
+        report["objectives"] = (
+            objectives.model_dump(exclude_none=True, exclude={"fail_plan"}) if objectives is not None else None
+        )
+        report["fail_plan"] = bool(objectives and objectives.fail_plan)
         report["objective_results"] = check_objectives(report, objectives)
         stacks[name] = report
         sources[name] = str(path) if path is not None else None
@@ -96,6 +99,30 @@ def build(outdir: Path, config_dir: Path) -> tuple[dict[str, Any], dict[str, str
     return document, sources, docs
 
 
+def plan_comment(
+    name: str, document: dict[str, Any], sources: dict[str, str | None], docs: dict[str, dict[str, Any]]
+) -> int:
+    """Print stack ``name``'s report and its topology as text (what the Atlantis plan
+    comment shows: run-step output is posted in a code block, where Mermaid does not
+    render). Returns 2 for an unknown stack, 1 for a missed objective when the stack's
+    ``fail_plan`` is on, else 0."""
+    stack = document["stacks"].get(name)
+    if stack is None:
+        print(f"error: no synthesized stack {name!r} (have: {', '.join(document['stacks'])})", file=sys.stderr)
+        return 2
+    sys.stdout.write(render_text({name: stack}, {name: sources[name]}))
+    print("topology:")
+    sys.stdout.write(text_topology(mermaid(docs[name], stack)))
+    missed = [r for r in stack["objective_results"] if not r["met"]]
+    if not missed:
+        return 0
+    if stack["fail_plan"]:
+        print(f"{len(missed)} resilience objective(s) missed: the plan fails (resilience_objectives.fail_plan)")
+        return 1
+    print(f"{len(missed)} resilience objective(s) missed (resilience_objectives.fail_plan is off: the plan stands)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m stacks.report``; returns the exit code."""
     parser = argparse.ArgumentParser(
@@ -105,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outdir", default="cdktf.out", help="synth output folder (default: cdktf.out)")
     parser.add_argument(
         "--config-dir", default="config", help="environment configs with the objectives (default: config)"
+    )
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="print only this stack's report and text topology, write nothing; exit 1 on a missed "
+        "objective only when its resilience_objectives.fail_plan is on (the Atlantis plan step)",
     )
     args = parser.parse_args(argv)
     outdir = Path(args.outdir)
@@ -119,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}; run `make synth` again. No report written.", file=sys.stderr)
         return 2
 
+    if args.stack is not None:
+        return plan_comment(args.stack, document, sources, docs)
     for name, stack in document["stacks"].items():
         _write(outdir / "stacks" / name / "topology.md", topology_markdown(name, docs[name], stack))
     _write(outdir / "resilience.json", json.dumps(document, indent=2, sort_keys=True) + "\n")

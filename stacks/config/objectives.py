@@ -47,6 +47,11 @@ class ResilienceObjectives(StrictModel):
         le=1000,
         description="Lower bound on spot capacity pools (instance types x AZs) for fleets that use spot.",
     )
+    fail_plan: bool = Field(
+        False,
+        description="In Atlantis, a missed objective fails this stack's plan (the report step of the "
+        "generated workflow exits 1); off, the plan comment shows the miss and the plan stands.",
+    )
     max_single_points_of_failure: int | None = Field(
         None,
         ge=0,

@@ -178,3 +178,47 @@ def mermaid(doc: dict, report: dict) -> str:
         lines.extend(sorted(az_members[az]))
         lines.append("  end")
     return "\n".join(lines + edges) + "\n"
+
+
+_NODE = re.compile(r"^\s*([A-Za-z0-9_]+)(\(\[|\{\{|\[)(.*?)(\]\)|\}\}|\])\s*$")
+_EDGE = re.compile(r"^\s*([A-Za-z0-9_]+) -->(?:\|(.*?)\|)? ([A-Za-z0-9_]+)\s*$")
+_SUBGRAPH = re.compile(r'^\s*subgraph ([A-Za-z0-9_]+)\["(.*)"\]\s*$')
+
+
+def _plain(text: str) -> str:
+    return text.strip().strip("()").strip('"').replace("<br/>", ", ").replace("#quot;", '"')
+
+
+def text_topology(source: str) -> str:
+    """The diagram of :func:`mermaid` source ``source`` as text, for places that show
+    text only (an Atlantis plan comment): each node once with its whole label, the edges
+    between them by short label (``from --label--> to``), then each subgraph (AZ) with
+    the instances it holds. Returns text ending with a newline."""
+    labels: dict[str, str] = {}
+    order: list[str] = []
+    edges: list[tuple[str, str | None, str]] = []
+    groups: list[tuple[str, list[str]]] = []
+    members: set[str] = set()
+    for line in source.splitlines():
+        if m := _SUBGRAPH.match(line):
+            labels[m.group(1)] = _plain(m.group(2))
+            groups.append((m.group(1), []))
+        elif m := _NODE.match(line):
+            labels[m.group(1)] = _plain(m.group(3))
+            if groups and line.startswith("    "):
+                groups[-1][1].append(m.group(1))
+                members.add(m.group(1))
+            else:
+                order.append(m.group(1))
+        elif m := _EDGE.match(line):
+            edges.append((m.group(1), m.group(2), m.group(3)))
+
+    def short(node: str) -> str:
+        return labels.get(node, node).split(", ")[0]
+
+    out = [f"  {labels[n]}" for n in order]
+    out += [
+        "  " + short(a) + (f" --{_plain(t)}--> " if t else " --> ") + short(b) for a, t, b in edges if b not in members
+    ]
+    out += [f"  [{labels[g]}] " + "; ".join(labels[m] for m in ms) for g, ms in groups]
+    return "\n".join(out) + "\n"

@@ -146,7 +146,30 @@ def test_cloud_backed_stacks_plan_without_switching_workspace():
             assert "plan" not in steps
             assert {"run": 'terraform plan -input=false -out "$PLANFILE"'} in steps
         else:
-            assert steps[1:] == ["init", "plan"]
+            assert steps[1:3] == ["init", "plan"]
+        assert steps[-1] == {"run": REPORT_STEP}  # after the plan: the report in the comment
+
+
+REPORT_STEP = 'cd ../../.. && .venv/bin/python -m stacks.report --outdir cdktf.out --stack "$PROJECT_NAME"'
+
+
+def test_report_step_runs_where_atlantis_runs_it(synth_dir, tmp_path):
+    """The generated report step, run as Atlantis runs a custom step (``sh -c`` in the
+    project dir, ``$PROJECT_NAME`` set), prints that stack's report and topology."""
+    root = copy_project(tmp_path / "clone")
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    shutil.copytree(synth_dir, root / "cdktf.out")
+    for project in atlantis_doc()["projects"]:
+        result = subprocess.run(
+            ["sh", "-c", REPORT_STEP],
+            cwd=root / project["dir"],
+            env=env(PROJECT_NAME=project["name"]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"== stack {project['name']} ") and "\ntopology:\n" in result.stdout
 
 
 def test_every_project_dir_exists_after_synth(synth_dir):

@@ -341,3 +341,38 @@ def test_the_report_reads_the_model_load_time_from_the_config(tmp_path):
     assert fleet["time_to_serve_new_instance_seconds"]["cold"] is None
     assert "[grace-shorter-than-model-load] fleet chat" in result.stdout
     assert "objective max_time_to_serve_new_instance_seconds missed" in result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# The Atlantis plan step (--stack): one stack, text only, fail_plan
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fail_plan", "code"), [(True, 1), (False, 0)])
+def test_plan_step_fails_a_missed_objective_only_when_the_stack_opts_in(tmp_path, fail_plan, code):
+    out, cfg = tmp_path / "out", tmp_path / "config"
+    write_stack(out, "seedenv", seed().build())
+    write_config(cfg, "seedenv", {"max_unhealthy_detection_seconds": 30, "fail_plan": fail_plan})
+    result = run_report("--outdir", str(out), "--config-dir", str(cfg), "--stack", "seedenv")
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "MISS  fleet pool: unhealthy_detection_seconds 63 s misses" in result.stdout
+    verdict = "the plan fails" if fail_plan else "resilience_objectives.fail_plan is off: the plan stands"
+    assert f"1 resilience objective(s) missed{': ' if fail_plan else ' ('}{verdict}" in result.stdout
+    assert not (out / "resilience.json").exists() and not list(out.rglob("topology.md"))  # writes nothing
+
+
+def test_plan_step_shows_the_topology_as_text(examples_out):
+    result = run_report("--outdir", str(examples_out), "--stack", "prod-multi")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.split("topology:\n", 1)[1]
+    for line in (
+        "  ALB prod-multi-alb, internet-facing, deletion protection on\n",
+        "  listener HTTP :80 --default: redirect to HTTPS:443--> listener HTTPS :443\n",
+        "  listener HTTPS :443 --> rule 10\n",
+        "  rule 10 --> target group embeddings\n",
+        "  target group chat --> fleet chat: ASG prod-multi-chat-spot\n",
+    ):
+        assert line in text, text
+    assert "<br/>" not in text and '"' not in text
+    missing = run_report("--outdir", str(examples_out), "--stack", "nope")
+    assert missing.returncode == 2 and "no synthesized stack 'nope'" in missing.stderr
