@@ -244,9 +244,7 @@ CURATED: dict[str, Callable[[Any, Context, dict, str | None], list[Any]]] = {
         [*(cur or []), {"name": "AWSManagedRulesAmazonIpReputationList"}]
     ],
     # Names not in the default list (a name listed twice is refused at synth).
-    r"load_balancer\.waf\.managed_rule_groups\[\]\.name": lambda cur, ctx, data, fleet: [
-        "AWSManagedRulesLinuxRuleSet"
-    ],
+    r"load_balancer\.waf\.managed_rule_groups\[\]\.name": lambda cur, ctx, data, fleet: ["AWSManagedRulesLinuxRuleSet"],
     # An AWS Marketplace seller's rule group (AWS checks the subscription at apply).
     r"load_balancer\.waf\.managed_rule_groups\[\]\.vendor_name": lambda cur, ctx, data, fleet: ["F5"],
     r"load_balancer\.waf\.managed_rule_groups\[\]\.version": lambda cur, ctx, data, fleet: ["Version_1.0"],
