@@ -47,7 +47,7 @@ $(VENV)/.installed: Pipfile.lock
 
 # This project itself, editable: `import ai_fleet` from any folder, the `ai-fleet` command.
 $(VENV)/.package: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
 # The jsii package cache in .venv, with the runtime index every synth reads instead of

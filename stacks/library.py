@@ -8,6 +8,7 @@ from pathlib import Path
 from cdktf import TerraformStack
 from constructs import Construct
 
+from .aws import aws
 from .config import ConfigError, EnvironmentConfig, Problem, cross_section_problems, file_problems, load_config
 from .environment import EnvironmentRefs, add_environment, add_provider
 from .outputs import FleetOutputs
@@ -50,10 +51,19 @@ class AiFleet(Construct):
     ):
         if not isinstance(scope, TerraformStack):
             raise TypeError("AiFleet goes directly into a TerraformStack (its elements are the stack's children)")
-        if scope.node.try_find_child("partition") is not None:
+        held = [c.node.id for c in scope.node.children if isinstance(c, AiFleet)]
+        if held or scope.node.try_find_child("partition") is not None:
             raise ValueError(
-                f"stack {scope.node.id!r} already holds an environment: one AiFleet per stack (fixed Terraform names)"
+                f"stack {scope.node.id!r} already holds an environment{f' (AiFleet {held[0]!r})' if held else ''}: "
+                "one AiFleet per stack (its Terraform names are fixed); use one TerraformStack per environment"
             )
+        if aws_provider:
+            providers = [c.node.id for c in scope.node.children if isinstance(c, aws.provider.AwsProvider)]
+            if providers:
+                raise ValueError(
+                    f"stack {scope.node.id!r} already has an AWS provider ({providers[0]!r}): pass "
+                    "aws_provider=False (the fleet then uses it; it must be for the config's region)"
+                )
         if isinstance(config, EnvironmentConfig):
             cfg = config
             source = "<config built in code>"

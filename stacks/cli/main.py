@@ -40,15 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     if command in ("synth", "check"):
         from .synth import main as synth
 
-        return synth(["--check", *rest] if command == "check" else rest)
+        return synth(["--check", *rest] if command == "check" else rest, prog=f"ai-fleet {command}")
     if command == "report":
         from .report import main as report
 
-        return report(rest)
+        return report(rest, prog="ai-fleet report")
     if command == "try":
         from .try_stack import main as try_stack
 
-        return try_stack(rest)
+        return try_stack(rest, prog="ai-fleet try")
     print(f"error: unknown command {command!r}\n{usage()}", file=sys.stderr)
     return 2
 

@@ -123,10 +123,11 @@ def plan_comment(
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m stacks.report``; returns the exit code."""
+def main(argv: list[str] | None = None, prog: str = "python -m stacks.report") -> int:
+    """Entry point of ``python -m stacks.report`` (``prog`` names it in usage
+    messages); returns the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m stacks.report",
+        prog=prog,
         description="Resilience report and topology diagrams of the synthesized stacks.",
     )
     parser.add_argument("--outdir", default="cdktf.out", help="synth output folder (default: cdktf.out)")

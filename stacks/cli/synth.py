@@ -26,10 +26,11 @@ from ..user_data import user_data_advisories
 from .common import print_problems, terraform_cli_problem
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python main.py``; returns the process exit code."""
+def main(argv: list[str] | None = None, prog: str = "main.py") -> int:
+    """Entry point of ``python main.py`` (``prog`` names it in usage messages); returns
+    the process exit code."""
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=prog,
         description="Synthesize one Terraform JSON stack per environment config.",
     )
     parser.add_argument(

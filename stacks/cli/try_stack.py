@@ -159,9 +159,14 @@ def report(aws: Aws, stack_dir: Path, env: dict[str, str]) -> None:
         print(f"targets of {key.removesuffix('_target_group_arn')}: {summary}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="make try STACK=<name>", description=(__doc__ or "").splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_stack") -> int:
+    """Entry point (``prog`` names it in usage messages); returns the exit code (see the
+    module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Apply one environment's stack to a local AWS emulator (moto on 127.0.0.1), show what was "
+        "created, then destroy it. Needs the dev packages (make install, or pip install '.[try]').",
+    )
     parser.add_argument("stack", help="environment name: config/<name>.yaml")
     parser.add_argument("--keep", action="store_true", help="leave the stack and the emulator up")
     parser.add_argument("--workdir", help="work folder (default .try/<name>)")
@@ -252,7 +257,7 @@ def keep_notes(work: Path, stack_dir: Path, server: MotoServer, region: str, env
     print(f"  terraform:  . {work / 'env.sh'} && cd {stack_dir} && terraform plan")
     print("              (emulator_override.tf.json there points the provider at the emulator)")
     print(f"  AWS CLI:    . {work / 'env.sh'} && aws elbv2 describe-load-balancers")
-    print(f"  stop it:    kill {server.process.pid}   (or run make try again)")
+    print(f"  stop it:    kill {server.process.pid}   (`make try STACK={stack_dir.name}` again stops it first)")
 
 
 if __name__ == "__main__":

@@ -159,7 +159,9 @@ def mermaid(doc: dict, report: dict) -> str:
             edges.append(f"  {ids('tg', tg)} --> {ids('asg', key)}")
         for az, count in fleet["instances_per_availability_zone"].items():
             slice_id = ids("slice", f"{key}__{az}")
-            text = label(f"{fname}: {count} instance" + ("s" if count != 1 else ""))
+            # A fleet with a spot group next to its main group: name the group.
+            who = shown if len(report["fleets"][fname].get("groups") or {}) > 1 else fname
+            text = label(f"{who}: {count} instance" + ("s" if count != 1 else ""))
             az_members.setdefault(az, []).append(f"    {slice_id}[{text}]")
             edges.append(f"  {ids('asg', key)} --> {slice_id}")
             for nat, azs in served.items():
@@ -186,7 +188,10 @@ _SUBGRAPH = re.compile(r'^\s*subgraph ([A-Za-z0-9_]+)\["(.*)"\]\s*$')
 
 
 def _plain(text: str) -> str:
-    return text.strip().strip("()").strip('"').replace("<br/>", ", ").replace("#quot;", '"')
+    text = text.strip()
+    if text.startswith('("') and text.endswith('")'):  # a node shape's parentheses
+        text = text[1:-1]
+    return text.strip('"').replace("<br/>", ", ").replace("#quot;", '"')
 
 
 def text_topology(source: str) -> str:

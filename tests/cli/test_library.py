@@ -60,6 +60,13 @@ elif mode == "twice":
         ai_fleet.AiFleet(stack, "again", "config/dev.yaml")
     except ValueError as exc:
         print(exc)
+elif mode == "provider":
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+    AwsProvider(stack, "mine", region="us-east-1")
+    try:
+        ai_fleet.AiFleet(stack, "fleet", "config/dev.yaml")
+    except ValueError as exc:
+        print(exc)
 elif mode == "missing-user-data":
     import yaml
     data = yaml.safe_load(open("config/dev.yaml"))
@@ -87,7 +94,8 @@ def test_library_stack_has_exactly_the_synthesized_resources(synth_dir, tmp_path
 @pytest.mark.parametrize(
     ("mode", "message"),
     [
-        ("twice", "stack 'dev' already holds an environment: one AiFleet per stack"),
+        ("twice", "stack 'dev' already holds an environment (AiFleet 'fleet'): one AiFleet per stack"),
+        ("provider", "stack 'dev' already has an AWS provider ('mine'): pass aws_provider=False"),
         (
             "missing-user-data",
             "<config built in code>: fleets.chat.launch_template.user_data_file: '../user_data/nope.sh' does not exist",
@@ -140,3 +148,10 @@ def test_pip_install_gives_a_working_ai_fleet(synth_dir, tmp_path):
     assert read_tree(work / "out") == read_tree(synth_dir)
     unknown = run([ai_fleet, "deploy"], work)
     assert unknown.returncode == 2 and "unknown command 'deploy'" in unknown.stderr
+
+
+@pytest.mark.parametrize("command", ["synth", "check", "report", "try"])
+def test_ai_fleet_subcommands_name_themselves_in_their_help(command):
+    result = run([sys.executable, "-m", "stacks.cli.main", command, "--help"], ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: ai-fleet {command} "), result.stdout
