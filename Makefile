@@ -38,7 +38,7 @@ help:
 	@echo "make try STACK=<name> [KEEP=1]  apply that stack to a local AWS emulator, show it, destroy it"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
 
-install: $(VENV)/.installed $(VENV)/.package $(VENV)/.jsii-primed node_modules/.installed
+install: $(VENV)/.installed $(VENV)/.package $(VENV)/jsii-package-cache/.primed node_modules/.installed
 
 $(VENV)/.installed: Pipfile.lock
 	@command -v pipenv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
@@ -52,7 +52,8 @@ $(VENV)/.package: pyproject.toml $(VENV)/.installed
 
 # The jsii package cache in .venv, with the runtime index every synth reads instead of
 # the whole provider assembly (stacks/jsii_cache.py: 300 MB instead of 1.2 GB per run).
-$(VENV)/.jsii-primed: $(VENV)/.installed
+# (The stamp lives in the cache: deleting the cache primes it again.)
+$(VENV)/jsii-package-cache/.primed: $(VENV)/.installed
 	$(PY) -m stacks.jsii_cache
 	@touch $@
 

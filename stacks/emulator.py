@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
+import botocore.exceptions  # type: ignore[import-untyped]
 
 OVERRIDE_FILE = "emulator_override.tf.json"
 
@@ -343,12 +344,20 @@ def known_amis(aws: Aws, count: int = 2) -> list[str]:
 PROD_AMI_PARAMETER = "/ai-fleet-e2e/deeplearning/base-oss-nvidia-driver-gpu-amazon-linux-2023/ami-id"
 
 
+def _image_known(aws: Aws, image_id: str) -> bool:
+    try:
+        return bool(aws.ec2.describe_images(ImageIds=[image_id])["Images"])
+    except botocore.exceptions.ClientError:
+        return False
+
+
 def prepare_example(aws: Aws, data: dict) -> dict:
     """Make an example config (its YAML ``data``, changed in place) deployable on the
     emulator, creating there what it expects to find: for existing network IDs a VPC
     and subnets in distinct AZs (:func:`seed_existing_network`), an ACM certificate when
-    it has one, and the AMI parameter (:data:`PROD_AMI_PARAMETER`, holding a known
-    AMI) for every fleet that reads a parameter moto does not have. Every other value
+    it has one (with either network), the AMI parameter (:data:`PROD_AMI_PARAMETER`,
+    holding a known AMI) for every fleet that reads a parameter moto does not have, and
+    a known AMI for an ``image_id`` moto does not know. Every other value
     stays as shipped. Returns ``{"amis": [...], "existing": {...} or None}``."""
     amis = known_amis(aws)
     aws.ssm.put_parameter(Name=PROD_AMI_PARAMETER, Value=amis[0], Type="String", DataType="aws:ec2:image")
@@ -362,12 +371,15 @@ def prepare_example(aws: Aws, data: dict) -> dict:
             "public_subnet_ids": existing["public_subnet_ids"][: len(data["network"]["public_subnet_ids"])],
             "private_subnet_ids": existing["private_subnet_ids"][: len(data["network"]["private_subnet_ids"])],
         }
-        if data["load_balancer"].get("certificate_arn"):
-            cert = aws.acm.request_certificate(DomainName=f"{data['name']}.example.com")["CertificateArn"]
-            data["load_balancer"]["certificate_arn"] = cert
+    if data["load_balancer"].get("certificate_arn"):
+        cert = aws.acm.request_certificate(DomainName=f"{data['name']}.example.com")["CertificateArn"]
+        data["load_balancer"]["certificate_arn"] = cert
     for fleet in data["fleets"].values():
-        param = fleet["launch_template"].get("image_ssm_parameter")
+        lt = fleet["launch_template"]
+        param = lt.get("image_ssm_parameter")
         # moto pre-populates only the Amazon Linux public parameters.
         if param and (existing is not None or not param.startswith("/aws/service/ami-amazon-linux-latest/")):
-            fleet["launch_template"]["image_ssm_parameter"] = PROD_AMI_PARAMETER
+            lt["image_ssm_parameter"] = PROD_AMI_PARAMETER
+        if lt.get("image_id") and not _image_known(aws, lt["image_id"]):
+            lt["image_id"] = amis[0]  # an AMI of your account: moto knows only its own
     return {"amis": amis, "existing": existing}

@@ -47,23 +47,53 @@ def configure() -> Path | None:
     """Point the jsii package cache at :data:`CACHE_ROOT` for runtimes started after this.
 
     Returns the cache root in use, or None when the package cache is disabled. Leaves
-    a root the user set alone, and keeps the jsii default (returned) when
-    :data:`CACHE_ROOT` cannot be created or written.
+    a root the user set alone, keeps the jsii default (returned) when
+    :data:`CACHE_ROOT` cannot be created or written, and disables the cache when neither
+    can (a read-only file system: synth then extracts the packages each run).
     """
     if os.environ.get("JSII_RUNTIME_PACKAGE_CACHE", "enabled").lower() != "enabled":
         return None
     if os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT"):
         return Path(os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"])
+    if _writable(CACHE_ROOT):
+        os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = str(CACHE_ROOT)
+        os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_TTL", TTL_DAYS)
+        return CACHE_ROOT
+    default = Path.home() / ".cache" / "aws" / "jsii" / "package-cache"
+    if _writable(default):
+        return default
+    # jsii stops with "Cannot use the jsii package cache" when it cannot create one.
+    os.environ["JSII_RUNTIME_PACKAGE_CACHE"] = "disabled"
+    return None
+
+
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` exists or can be made, and can be written (jsii writes its
+    entries, locks and access times there)."""
     try:
-        CACHE_ROOT.mkdir(mode=0o700, exist_ok=True)
-        writable = os.access(CACHE_ROOT, os.W_OK | os.X_OK)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
-        writable = False
-    if not writable:
-        return Path.home() / ".cache" / "aws" / "jsii" / "package-cache"
-    os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = str(CACHE_ROOT)
-    os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_TTL", TTL_DAYS)
-    return CACHE_ROOT
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def await_index(timeout: float = 120.0) -> None:
+    """After a synth in this process: if a cache entry it loaded has no runtime index
+    yet (a new or deleted cache that ``make install`` did not prime), wait for the jsii
+    runtime's worker to write it (at most ``timeout`` seconds), so that only this run
+    pays for the whole assembly. Does nothing when every entry is indexed."""
+    root = os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT")
+    if not root or os.environ.get("JSII_RUNTIME_PACKAGE_CACHE", "enabled").lower() != "enabled":
+        return
+    if not unindexed(Path(root)):
+        return
+    print(
+        "note: indexing the jsii package cache once (later synths read the index: about 300 MB instead of 1.2 GB)",
+        file=sys.stderr,
+    )
+    deadline = time.monotonic() + timeout
+    while unindexed(Path(root)) and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def unindexed(root: Path) -> list[Path]:

@@ -9,7 +9,7 @@ from cdktf import TerraformStack
 from constructs import Construct
 
 from .aws import aws
-from .config import ConfigError, EnvironmentConfig, Problem, cross_section_problems, file_problems, load_config
+from .config import ConfigError, EnvironmentConfig, file_problems, load_config, parse_config
 from .environment import EnvironmentRefs, add_environment, add_provider
 from .outputs import FleetOutputs
 
@@ -20,10 +20,13 @@ class AiFleet(Construct):
 
     ``config`` is an :class:`~stacks.config.EnvironmentConfig` built in code, or the path
     of an environment YAML file (loaded with :func:`~stacks.config.load_config`). Either
-    way every rule ``make check`` applies is applied here, and a problem raises
+    way every rule ``make check`` applies is applied here (a config built in code is
+    validated again from the keys it was given), and a problem raises
     :class:`~stacks.config.ConfigError` listing each one by field. ``base_dir`` is the
-    folder ``user_data_file`` paths are relative to (default: the YAML file's folder, or
-    the working directory for a config built in code).
+    folder a code-built config's ``user_data_file`` paths are relative to (default: the
+    working directory); a YAML file's are relative to its own folder. Raises TypeError for
+    a scope that is not a TerraformStack or a config of another type, ValueError for a
+    second AiFleet in the stack or an AWS provider it already has (with ``aws_provider``).
 
     ``aws_provider``: add an AWS provider for the config's region with its default tags
     (set False when the stack already has one for that region). ``outputs``: also add the
@@ -51,11 +54,16 @@ class AiFleet(Construct):
     ):
         if not isinstance(scope, TerraformStack):
             raise TypeError("AiFleet goes directly into a TerraformStack (its elements are the stack's children)")
+        if not isinstance(config, EnvironmentConfig | str | Path):
+            raise TypeError(
+                f"AiFleet config must be an EnvironmentConfig or the path of a YAML file, not {type(config).__name__} "
+                "(for a dict of config keys: ai_fleet.parse_config(data, source))"
+            )
         held = [c.node.id for c in scope.node.children if isinstance(c, AiFleet)]
-        if held or scope.node.try_find_child("partition") is not None:
+        if held:
             raise ValueError(
-                f"stack {scope.node.id!r} already holds an environment{f' (AiFleet {held[0]!r})' if held else ''}: "
-                "one AiFleet per stack (its Terraform names are fixed); use one TerraformStack per environment"
+                f"stack {scope.node.id!r} already holds an environment (AiFleet {held[0]!r}): one AiFleet per "
+                "stack (its Terraform names are fixed); use one TerraformStack per environment"
             )
         if aws_provider:
             providers = [c.node.id for c in scope.node.children if isinstance(c, aws.provider.AwsProvider)]
@@ -65,16 +73,21 @@ class AiFleet(Construct):
                     "aws_provider=False (the fleet then uses it; it must be for the config's region)"
                 )
         if isinstance(config, EnvironmentConfig):
-            cfg = config
             source = "<config built in code>"
             base = Path(base_dir) if base_dir is not None else Path.cwd()
-            problems = [Problem(source, f, m) for f, m in [*cfg.problems(), *cross_section_problems(cfg)]]
-            problems += file_problems(cfg, source, base)
+            # Validated again from the keys it was given: a model_copy(update=...) skips validation.
+            cfg = parse_config(config.model_dump(mode="json", exclude_unset=True, by_alias=True), source)
+            problems = file_problems(cfg, source, base)
             if problems:
                 raise ConfigError(problems)
         else:
+            if base_dir is not None:
+                raise ValueError(
+                    "base_dir is for a config built in code: a YAML file's user_data_file paths are relative to "
+                    "its own folder, as in make synth"
+                )
             cfg = load_config(config)
-            base = Path(base_dir) if base_dir is not None else Path(config).parent
+            base = Path(config).parent
         super().__init__(scope, construct_id)
         self.config = cfg
         if aws_provider:

@@ -95,5 +95,8 @@ def main(argv: list[str] | None = None, prog: str = "main.py") -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"synthesized {len(names)} stack(s) into {outdir}: {', '.join(names)}")
+    print(f"synthesized {len(names)} stack(s) into {outdir}: {', '.join(names)}", flush=True)
+    from ..jsii_cache import await_index
+
+    await_index()  # only when the package cache was not primed (stacks/jsii_cache.py)
     return 0

@@ -25,13 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -93,21 +94,58 @@ def terraform(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
+#: The file that marks a work folder as this tool's: only such a folder is ever emptied.
+MARKER = ".ai-fleet-try"
+
+
 def stop_kept(work: Path) -> None:
-    """Stop the emulator an earlier ``--keep`` run left up for this work folder."""
-    pid_file = work / "moto.pid"
+    """Stop the emulator an earlier run left up for this work folder (its ``moto.pid``),
+    if that process is still a moto server (a stale file's PID may be another's now)."""
     try:
-        pid = int(pid_file.read_text())
+        pid = int((work / "moto.pid").read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return
+    if b"moto.server" in cmdline:
         os.kill(pid, signal.SIGTERM)
         print(f"stopped the emulator an earlier `make try KEEP=1` left up (pid {pid})")
-    except (OSError, ValueError):
-        pass
 
 
-def prepared_config(aws: Aws, source: Path, work: Path) -> tuple[Path, list[str]]:
+def work_problem(work: Path) -> str | None:
+    """Why ``work`` cannot be the work folder (it exists, is not empty and is not one
+    this tool made), or None."""
+    if not work.exists():
+        return None
+    if not work.is_dir():
+        return f"--workdir {work} is not a folder"
+    if any(work.iterdir()) and not (work / MARKER).is_file():
+        return f"--workdir {work} holds files this tool did not write: give an empty or new folder"
+    return None
+
+
+def read_user_data(source: Path, data: dict[str, Any], work: Path) -> dict[Path, bytes]:
+    """The user data files ``data`` names, by where the config copy in ``work/config``
+    finds them, read now (the work folder is emptied next). Raises StepFailed for a path
+    that would land outside ``work``."""
+    files: dict[Path, bytes] = {}
+    for fleet in data.get("fleets", {}).values():
+        rel = fleet.get("launch_template", {}).get("user_data_file")
+        if rel:
+            dst = (work / "config" / rel).resolve()
+            if not dst.is_relative_to(work):
+                raise StepFailed(
+                    f"{source}: user_data_file {rel!r}: the try copies it beside a copy of the config in {work}, "
+                    "where this path leads outside; use a path inside the project"
+                )
+            files[dst] = (source.parent / rel).read_bytes()
+    return files
+
+
+def prepared_config(aws: Aws, source: Path, work: Path, user_data: dict[Path, bytes]) -> tuple[Path, list[str]]:
     """Write ``work/config/<name>.yaml``: ``source`` made deployable on the emulator
-    (stacks.emulator.prepare_example), and the user data files it names beside it. Returns
-    the file and one line per value the emulator needed changed."""
+    (stacks.emulator.prepare_example), and the user data files it names
+    (``user_data``, from :func:`read_user_data`) beside it. Returns the file and one
+    line per value the emulator needed changed."""
     from ..emulator import prepare_example
 
     data = yaml.safe_load(source.read_text())
@@ -120,25 +158,17 @@ def prepared_config(aws: Aws, source: Path, work: Path) -> tuple[Path, list[str]
         changed.append("load_balancer.certificate_arn: a certificate requested on the emulator")
     for name, fleet in data["fleets"].items():
         lt, old = fleet["launch_template"], before["fleets"][name]["launch_template"]
-        if lt.get("image_ssm_parameter") != old.get("image_ssm_parameter"):
-            changed.append(
-                f"fleets.{name}.launch_template.image_ssm_parameter: {lt['image_ssm_parameter']} "
-                "(moto has no such public parameter; it holds an Amazon Linux AMI moto knows)"
-            )
+        for key in ("image_ssm_parameter", "image_id"):
+            if lt.get(key) != old.get(key) and lt.get(key):
+                changed.append(
+                    f"fleets.{name}.launch_template.{key}: {lt[key]} (an Amazon Linux AMI the emulator knows)"
+                )
     target = work / "config" / source.name
     target.parent.mkdir(parents=True, exist_ok=True)
-    for fleet in data["fleets"].values():
-        # The same relative path from the copy's folder: copy each user data file there.
-        rel = fleet["launch_template"].get("user_data_file")
-        if rel:
-            dst = (target.parent / rel).resolve()
-            if not dst.is_relative_to(work):
-                raise StepFailed(
-                    f"{source}: user_data_file {rel!r} leads outside {work.parent}, where the try copies it"
-                )
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source.parent / rel, dst)
     target.write_text(yaml.safe_dump(data, sort_keys=False))
+    for dst, content in user_data.items():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(content)
     return target, changed
 
 
@@ -174,7 +204,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_st
     args = parser.parse_args(argv)
     source = DEFAULT_CONFIG_DIR / f"{args.stack}.yaml"
     if not source.is_file():
-        known = ", ".join(sorted(p.stem for p in DEFAULT_CONFIG_DIR.glob("*.yaml")))
+        known = (
+            ", ".join(sorted(p.stem for p in DEFAULT_CONFIG_DIR.glob("*.yaml")))
+            or f"none (no {DEFAULT_CONFIG_DIR}/*.yaml here)"
+        )
         print(f"error: STACK={args.stack}: no {source}; the environments are: {known}", file=sys.stderr)
         return 2
     try:
@@ -191,17 +224,32 @@ def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_st
         return 1
 
     work = Path(args.workdir or f".try/{args.stack}").resolve()
+    problem = work_problem(work)
+    mirror = mirror_dir(args.mirror)
+    if problem is None and mirror is not None and not mirror.is_dir():
+        problem = f"provider mirror {mirror} is not a folder (--mirror or TF_PLUGIN_MIRROR)"
+    try:
+        user_data = read_user_data(source, yaml.safe_load(source.read_text()), work)
+    except (StepFailed, OSError) as exc:
+        problem = problem or str(exc)
+    if problem:
+        print(f"error: {problem}. Nothing was deployed.", file=sys.stderr)
+        return 2
     stop_kept(work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    (work / MARKER).write_text("work folder of `make try` (stacks/cli/try_stack.py): emptied by the next run\n")
+    # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so the emulator is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = MotoServer(work / "moto.log").start(detach=args.keep)
+    assert server.process is not None
+    (work / "moto.pid").write_text(f"{server.process.pid}\n")  # a later run stops a leftover
     aws = Aws(server.endpoint, cfg.region)
-    env = terraform_env(work, mirror_dir(args.mirror))
+    env = terraform_env(work, mirror)
     stack_dir = work / "cdktf.out" / "stacks" / cfg.name
     print(f"emulator: moto on {server.endpoint} (log {work / 'moto.log'})")
-    applied = False
     try:
-        config_file, changed = prepared_config(aws, source, work)
+        config_file, changed = prepared_config(aws, source, work, user_data)
         for line in changed:
             print(f"changed for the emulator: {line}")
         from ..synthesis import synthesize
@@ -215,7 +263,6 @@ def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_st
         print("terraform init ...", flush=True)
         terraform(["init", "-input=false"], stack_dir, env)
         print("terraform apply (a load balancer takes about a minute on the emulator) ...", flush=True)
-        applied = True
         terraform(["apply", "-auto-approve", "-input=false"], stack_dir, env)
         report(aws, stack_dir, env)
         if args.keep:
@@ -224,25 +271,28 @@ def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_st
         print("terraform destroy ...", flush=True)
         write_override(stack_dir, server.endpoint, allow_destroy=True)
         terraform(["destroy", "-auto-approve", "-input=false"], stack_dir, env)
-        applied = False
         print("destroyed; emulator stopped")
         return 0
     except (StepFailed, RuntimeError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         if args.keep:
             keep_notes(work, stack_dir, server, cfg.region, env)
-        elif applied:
+        else:
             print(f"the emulator is stopped; its state is lost with it (log {work / 'moto.log'})", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        kept = f": the emulator keeps running (pid {server.process.pid}, {work / 'moto.pid'})" if args.keep else ""
+        print(f"interrupted{kept}", file=sys.stderr)
+        return 130
     finally:
         if not args.keep:
             server.stop()
+            (work / "moto.pid").unlink(missing_ok=True)
 
 
 def keep_notes(work: Path, stack_dir: Path, server: MotoServer, region: str, env: dict[str, str]) -> None:
-    """Write ``work/env.sh`` and ``work/moto.pid`` and print how to use and stop them."""
+    """Write ``work/env.sh`` and print how to use it and how to stop the emulator."""
     assert server.process is not None
-    (work / "moto.pid").write_text(f"{server.process.pid}\n")
     lines = {
         "AWS_ENDPOINT_URL": server.endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -252,11 +302,12 @@ def keep_notes(work: Path, stack_dir: Path, server: MotoServer, region: str, env
     }
     if "TF_CLI_CONFIG_FILE" in env:
         lines["TF_CLI_CONFIG_FILE"] = env["TF_CLI_CONFIG_FILE"]
-    (work / "env.sh").write_text("".join(f"export {k}={v}\n" for k, v in lines.items()))
+    (work / "env.sh").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in lines.items()))
+    env_sh, here = shlex.quote(str(work / "env.sh")), shlex.quote(str(stack_dir))
     print(f"kept: the emulator runs as pid {server.process.pid} on {server.endpoint}")
-    print(f"  terraform:  . {work / 'env.sh'} && cd {stack_dir} && terraform plan")
+    print(f"  terraform:  . {env_sh} && cd {here} && terraform plan")
     print("              (emulator_override.tf.json there points the provider at the emulator)")
-    print(f"  AWS CLI:    . {work / 'env.sh'} && aws elbv2 describe-load-balancers")
+    print(f"  AWS CLI:    . {env_sh} && aws elbv2 describe-load-balancers")
     print(f"  stop it:    kill {server.process.pid}   (`make try STACK={stack_dir.name}` again stops it first)")
 
 

@@ -191,7 +191,10 @@ def _plain(text: str) -> str:
     text = text.strip()
     if text.startswith('("') and text.endswith('")'):  # a node shape's parentheses
         text = text[1:-1]
-    return text.strip('"').replace("<br/>", ", ").replace("#quot;", '"')
+    text = text.strip('"').replace("<br/>", ", ")
+    for char, code in reversed(_ESCAPES.items()):  # back from the entity codes, "#" last
+        text = text.replace(code, char)
+    return text
 
 
 def text_topology(source: str) -> str:

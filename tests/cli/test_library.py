@@ -67,6 +67,18 @@ elif mode == "provider":
         ai_fleet.AiFleet(stack, "fleet", "config/dev.yaml")
     except ValueError as exc:
         print(exc)
+elif mode == "copied":
+    import yaml
+    cfg = ai_fleet.parse_config(yaml.safe_load(open("config/dev.yaml")), "app.py")
+    try:
+        ai_fleet.AiFleet(stack, "fleet", cfg.model_copy(update={"name": "has space"}), base_dir="config")
+    except ai_fleet.ConfigError as exc:
+        print(exc)
+elif mode == "dict":
+    try:
+        ai_fleet.AiFleet(stack, "fleet", {"name": "dev"})
+    except TypeError as exc:
+        print(exc)
 elif mode == "missing-user-data":
     import yaml
     data = yaml.safe_load(open("config/dev.yaml"))
@@ -96,6 +108,8 @@ def test_library_stack_has_exactly_the_synthesized_resources(synth_dir, tmp_path
     [
         ("twice", "stack 'dev' already holds an environment (AiFleet 'fleet'): one AiFleet per stack"),
         ("provider", "stack 'dev' already has an AWS provider ('mine'): pass aws_provider=False"),
+        ("copied", "<config built in code>: name:"),
+        ("dict", "AiFleet config must be an EnvironmentConfig or the path of a YAML file, not dict"),
         (
             "missing-user-data",
             "<config built in code>: fleets.chat.launch_template.user_data_file: '../user_data/nope.sh' does not exist",

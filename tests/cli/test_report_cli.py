@@ -376,3 +376,13 @@ def test_plan_step_shows_the_topology_as_text(examples_out):
     assert "<br/>" not in text and '"' not in text
     missing = run_report("--outdir", str(examples_out), "--stack", "nope")
     assert missing.returncode == 2 and "no synthesized stack 'nope'" in missing.stderr
+
+
+def test_text_topology_shows_labels_as_written():
+    """Mermaid's entity codes (``#96;``, ``#lt;``...) do not reach the plan comment."""
+    from stacks.report.topology import label, text_topology
+
+    odd = "health check /`<b>|*_x #quot;"
+    src = f"flowchart LR\n  n1[{label('target group x', odd)}]\n  n2([{label('fleet y')}])\n  n1 --> n2\n"
+    text = text_topology(src)
+    assert f"  target group x, {odd}\n" in text and "  target group x --> fleet y\n" in text, text

@@ -63,3 +63,22 @@ def test_primed_cache_serves_a_fresh_home_from_the_index(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.peak_tree_mib < INDEXED_PEAK_MIB, f"{run.peak_tree_mib:.0f} MiB: the synth parsed a whole assembly"
     assert not list(home.rglob("*.jsii")), "the synth extracted packages into HOME"
+
+
+def test_an_unprimed_cache_is_indexed_by_the_first_synth(tmp_path):
+    """A cache `make install` did not prime (deleted, or another root): the first synth
+    waits for jsii to write the index, so the next one reads it."""
+    root = tmp_path / "cache"
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [sys.executable, "main.py", "--outdir", str(out)],
+        cwd=ROOT,
+        env=env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "note: indexing the jsii package cache once" in run.stderr
+    assert len(list(root.rglob(jsii_cache.ENTRY_MARKER))) == 3
+    assert jsii_cache.unindexed(root) == []
