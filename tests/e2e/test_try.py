@@ -1,7 +1,7 @@
 """``make try STACK=<name>`` (stacks/cli/try_stack.py): prod applied and destroyed on its
 own emulator (existing network and certificate substituted, its protected load
-balancer destroyed through the override), dev kept up and reachable as the printed
-notes say; both at once."""
+balancer destroyed through the override), then dev kept up and reachable as the
+printed notes say."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -48,10 +47,10 @@ def test_unknown_stack_is_refused_with_the_names():
 
 def test_try_applies_reports_and_destroys_or_keeps(tmp_path):
     prod_dir, dev_dir = tmp_path / "prod", tmp_path / "dev"
-    with ThreadPoolExecutor(2) as pool:
-        prod_run = pool.submit(try_stack, "prod", "--workdir", str(prod_dir))
-        dev_run = pool.submit(try_stack, "dev", "--workdir", str(dev_dir), "--keep")
-        prod, dev = prod_run.result(), dev_run.result()
+    # One after the other: two applies at once on 2 cores made moto answer a route
+    # creation twice once (RouteAlreadyExists; see the flake noted in docs/testing.md).
+    prod = try_stack("prod", "--workdir", str(prod_dir))
+    dev = try_stack("dev", "--workdir", str(dev_dir), "--keep")
 
     assert prod.returncode == 0, prod.stdout + prod.stderr
     out = prod.stdout
