@@ -91,9 +91,17 @@ def await_index(timeout: float = 120.0) -> None:
         "note: indexing the jsii package cache once (later synths read the index: about 300 MB instead of 1.2 GB)",
         file=sys.stderr,
     )
+    _wait_indexed(Path(root), timeout)
+
+
+def _wait_indexed(root: Path, timeout: float) -> list[Path]:
+    """Wait (at most ``timeout`` seconds) until every entry under ``root`` has its
+    runtime index; return the entries still without one. The index worker runs in this
+    process's jsii runtime, so the process must stay alive meanwhile."""
     deadline = time.monotonic() + timeout
-    while unindexed(Path(root)) and time.monotonic() < deadline:
+    while (missing := unindexed(root)) and time.monotonic() < deadline:
         time.sleep(0.5)
+    return missing
 
 
 def unindexed(root: Path) -> list[Path]:
@@ -119,10 +127,7 @@ def prime(timeout: float = 300.0) -> int:
         return 0
     from . import aws  # noqa: F401 - importing it loads the assemblies through the cache
 
-    deadline = time.monotonic() + timeout
-    # The index worker runs in the jsii runtime of this process: keep it alive until done.
-    while (missing := unindexed(root)) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    missing = _wait_indexed(root, timeout)
     if missing:
         names = ", ".join(str(p.relative_to(root).parent) for p in missing)
         print(f"warning: no jsii runtime index after {timeout:.0f} s for {names} in {root}", file=sys.stderr)

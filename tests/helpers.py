@@ -35,6 +35,19 @@ def run_main(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
     )
 
 
+def run_try(*args: str, cwd: Path = ROOT, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """Run ``python -m stacks.cli.try_stack ARGS`` (``make try``) in ``cwd`` and capture
+    its output (never raises but on timeout)."""
+    return subprocess.run(
+        [sys.executable, "-m", "stacks.cli.try_stack", *args],
+        cwd=cwd,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def load_stacks(outdir: Path) -> dict[str, dict]:
     """Parse every ``stacks/<name>/cdk.tf.json`` under ``outdir``."""
     return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}

@@ -141,23 +141,24 @@ def read_user_data(source: Path, data: dict[str, Any], work: Path) -> dict[Path,
     return files
 
 
-def prepared_config(aws: Aws, source: Path, work: Path, user_data: dict[Path, bytes]) -> tuple[Path, list[str]]:
-    """Write ``work/config/<name>.yaml``: ``source`` made deployable on the emulator
-    (stacks.emulator.prepare_example), and the user data files it names
-    (``user_data``, from :func:`read_user_data`) beside it. Returns the file and one
-    line per value the emulator needed changed."""
+def prepared_config(
+    aws: Aws, source: Path, original: dict[str, Any], work: Path, user_data: dict[Path, bytes]
+) -> tuple[Path, list[str]]:
+    """Write ``work/config/<name>.yaml``: ``original`` (the YAML data of ``source``,
+    left as it is) made deployable on the emulator (stacks.emulator.prepare_example),
+    and the user data files it names (``user_data``, from :func:`read_user_data`) beside
+    it. Returns the file and one line per value the emulator needed changed."""
     from ..emulator import prepare_example
 
-    data = yaml.safe_load(source.read_text())
-    before = json.loads(json.dumps(data))
+    data = json.loads(json.dumps(original))
     prepare_example(aws, data)
     changed = []
-    if data["network"] != before["network"]:
+    if data["network"] != original["network"]:
         changed.append("network: the existing VPC and subnet IDs replaced by ones created on the emulator")
-    if data["load_balancer"].get("certificate_arn") != before["load_balancer"].get("certificate_arn"):
+    if data["load_balancer"].get("certificate_arn") != original["load_balancer"].get("certificate_arn"):
         changed.append("load_balancer.certificate_arn: a certificate requested on the emulator")
     for name, fleet in data["fleets"].items():
-        lt, old = fleet["launch_template"], before["fleets"][name]["launch_template"]
+        lt, old = fleet["launch_template"], original["fleets"][name]["launch_template"]
         for key in ("image_ssm_parameter", "image_id"):
             if lt.get(key) != old.get(key) and lt.get(key):
                 changed.append(
@@ -228,8 +229,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_st
     mirror = mirror_dir(args.mirror)
     if problem is None and mirror is not None and not mirror.is_dir():
         problem = f"provider mirror {mirror} is not a folder (--mirror or TF_PLUGIN_MIRROR)"
+    original = yaml.safe_load(source.read_text())  # load_config read it: valid YAML
     try:
-        user_data = read_user_data(source, yaml.safe_load(source.read_text()), work)
+        user_data = read_user_data(source, original, work)
     except (StepFailed, OSError) as exc:
         problem = problem or str(exc)
     if problem:
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m stacks.cli.try_st
     stack_dir = work / "cdktf.out" / "stacks" / cfg.name
     print(f"emulator: moto on {server.endpoint} (log {work / 'moto.log'})")
     try:
-        config_file, changed = prepared_config(aws, source, work, user_data)
+        config_file, changed = prepared_config(aws, source, original, work, user_data)
         for line in changed:
             print(f"changed for the emulator: {line}")
         from ..synthesis import synthesize

@@ -157,10 +157,10 @@ def mermaid(doc: dict, report: dict) -> str:
         lines.append(f"  {ids('asg', key)}[{text}]")
         for tg in fleet["target_groups"]:
             edges.append(f"  {ids('tg', tg)} --> {ids('asg', key)}")
+        # A fleet with a spot group next to its main group: name the group.
+        who = shown if len(report["fleets"][fname].get("groups") or {}) > 1 else fname
         for az, count in fleet["instances_per_availability_zone"].items():
             slice_id = ids("slice", f"{key}__{az}")
-            # A fleet with a spot group next to its main group: name the group.
-            who = shown if len(report["fleets"][fname].get("groups") or {}) > 1 else fname
             text = label(f"{who}: {count} instance" + ("s" if count != 1 else ""))
             az_members.setdefault(az, []).append(f"    {slice_id}[{text}]")
             edges.append(f"  {ids('asg', key)} --> {slice_id}")

@@ -4,30 +4,17 @@ the emulator runs themselves are in tests/e2e/test_try.py."""
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
-from helpers import ROOT, copy_project, env
+from helpers import copy_project, run_try
 
 from stacks.cli import try_stack
-
-
-def try_stack_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "stacks.cli.try_stack", *args],
-        cwd=cwd,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_a_folder_of_other_files_is_never_emptied(tmp_path):
     victim = tmp_path / "victim"
     (victim / "sub").mkdir(parents=True)
     (victim / "important.txt").write_text("precious")
-    result = try_stack_cli("dev", "--workdir", str(victim))
+    result = run_try("dev", "--workdir", str(victim), timeout=300)
     assert result.returncode == 2, result.stderr
     assert "holds files this tool did not write" in result.stderr and "Nothing was deployed." in result.stderr
     assert (victim / "important.txt").read_text() == "precious" and (victim / "sub").is_dir()
@@ -35,7 +22,7 @@ def test_a_folder_of_other_files_is_never_emptied(tmp_path):
 
 
 def test_a_missing_mirror_is_refused_before_the_emulator_starts(tmp_path):
-    result = try_stack_cli("dev", "--workdir", str(tmp_path / "w"), "--mirror", str(tmp_path / "nope"))
+    result = run_try("dev", "--workdir", str(tmp_path / "w"), "--mirror", str(tmp_path / "nope"), timeout=300)
     assert result.returncode == 2 and "is not a folder (--mirror or TF_PLUGIN_MIRROR)" in result.stderr
     assert not (tmp_path / "w").exists()
 
@@ -44,7 +31,7 @@ def test_user_data_the_copy_cannot_reach_is_refused_before_the_emulator_starts(t
     project = copy_project(tmp_path / "project")
     config = project / "config" / "dev.yaml"
     config.write_text(config.read_text().replace("../user_data/vllm.sh", "../../project/user_data/vllm.sh"))
-    result = try_stack_cli("dev", "--workdir", str(tmp_path / "w"), cwd=project)
+    result = run_try("dev", "--workdir", str(tmp_path / "w"), cwd=project, timeout=300)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "user_data_file '../../project/user_data/vllm.sh'" in result.stderr
     assert not (tmp_path / "w").exists()

@@ -10,27 +10,15 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
-from helpers import ROOT, env
+from helpers import env, run_try
 
 pytestmark = pytest.mark.e2e
-
-
-def try_stack(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "stacks.cli.try_stack", *args],
-        cwd=ROOT,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
 
 
 def answers(endpoint: str) -> bool:
@@ -42,7 +30,7 @@ def answers(endpoint: str) -> bool:
 
 
 def test_unknown_stack_is_refused_with_the_names():
-    result = try_stack("nope")
+    result = run_try("nope")
     assert result.returncode == 2
     assert "STACK=nope: no config/nope.yaml; the environments are: dev, prod, prod-multi, staging" in result.stderr
 
@@ -51,8 +39,8 @@ def test_try_applies_reports_and_destroys_or_keeps(tmp_path):
     prod_dir, dev_dir = tmp_path / "prod", tmp_path / "dev"
     # One after the other: two applies at once on 2 cores made moto answer a route
     # creation twice once (RouteAlreadyExists; see the flake noted in docs/testing.md).
-    prod = try_stack("prod", "--workdir", str(prod_dir))
-    dev = try_stack("dev", "--workdir", str(dev_dir), "--keep")
+    prod = run_try("prod", "--workdir", str(prod_dir))
+    dev = run_try("dev", "--workdir", str(dev_dir), "--keep")
 
     assert prod.returncode == 0, prod.stdout + prod.stderr
     out = prod.stdout
