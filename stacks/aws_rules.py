@@ -228,6 +228,27 @@ RULES: tuple[AwsRule, ...] = (
         "synth warning",
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html",
     ),
+    AwsRule(
+        "target-tracking-distinct-metrics",
+        "a group's target tracking policies each track a different metric (custom_metric not the one "
+        "queue_depth tracks)",
+        "synth",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html",
+    ),
+    AwsRule(
+        "queue-depth-preset-metric",
+        "queue_depth scaling only for servers that publish a queue metric on their Prometheus endpoint "
+        "(vLLM vllm:num_requests_waiting, TGI tgi_queue_size)",
+        "synth",
+        "https://huggingface.co/docs/text-generation-inference/reference/metrics",
+    ),
+    AwsRule(
+        "queue-metric-published",
+        "a target tracking policy whose metric has no data never scales: with queue_depth, user data must "
+        "publish the queue metric (the shipped GPU script configures the CloudWatch agent for it)",
+        "synth warning",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-PrometheusEC2.html",
+    ),
     # Changes to a deployed stack (read from AWS at plan time, stacks/deployed.py) -----------
     AwsRule(
         "load-balancer-scheme-fixed",

@@ -206,6 +206,7 @@ def add_environment(
             group_names=group_names,
             alb_arn_suffix=lb.alb_arn_suffix,
             target_group_arn_suffix=target_groups[fleet_name].target_group_arn_suffix,
+            queue_metric=fleet.queue_metric,
         )
         fleet_outputs[fleet_name] = FleetOutputs(
             target_group_arn=target_groups[fleet_name].target_group_arn,

@@ -163,8 +163,8 @@ class FleetGroup(Part):
         )
         self.role_name = role_name = role.name
         policies = {"ssm-core": f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"}
-        if fleet.scaling.custom_metric is not None:
-            # The CloudWatch agent publishes the custom scaling metric (e.g. GPU use).
+        if fleet.scaling.uses_cloudwatch_agent:
+            # The CloudWatch agent publishes the scaling metric (GPU use, the server's queue).
             policies["cloudwatch-agent"] = f"arn:{partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
         for arn in fleet.launch_template.managed_policy_arns:  # keys distinct (config.py)
             policies.setdefault(managed_policy_key(arn), arn)

@@ -3,12 +3,18 @@
 - Target tracking (``aws_autoscaling_policy``) on ``ALBRequestCountPerTarget`` (the
   resource label built from the ALB and target group ``arn_suffix`` attributes,
   ``app/<lb>/<id>/targetgroup/<tg>/<id>``, as the EC2 Auto Scaling API requires), on
-  ``ASGAverageCPUUtilization``, and on a custom CloudWatch metric such as the GPU
-  utilization the CloudWatch agent publishes per group.
+  ``ASGAverageCPUUtilization``, on a custom CloudWatch metric such as the GPU
+  utilization the CloudWatch agent publishes per group, and on the model server's queue
+  of waiting requests per instance (``queue_depth``: the Average of the metric the
+  CloudWatch agent scrapes from the server's Prometheus endpoint, dimension
+  ``AutoScalingGroupName``).
 - Scheduled actions (``aws_autoscaling_schedule``) for known daily peaks.
 
 A fleet with a spot group gets the same policies on both groups; target tracking on a
-per-target metric keeps them proportionate.
+per-target metric keeps them proportionate. With several policies Auto Scaling scales
+out when any policy asks for it and in only when all of them do (EC2 Auto Scaling user
+guide, "Target tracking scaling policies":
+https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html).
 """
 
 from typing import Any
@@ -27,7 +33,9 @@ class Scaling(Part):
     ``group_names`` maps a key ("" for the main group, "spot-" for the spot group, used
     as a construct ID prefix so the main group's IDs never change) to the group's name
     token; ``alb_arn_suffix`` and ``target_group_arn_suffix`` build the
-    ``ALBRequestCountPerTarget`` resource label.
+    ``ALBRequestCountPerTarget`` resource label; ``queue_metric`` is the CloudWatch
+    namespace and metric name of the server's queue (``FleetConfig.queue_metric``), given
+    when ``scaling.queue_depth`` is set.
     """
 
     def __init__(
@@ -40,6 +48,7 @@ class Scaling(Part):
         group_names: dict[str, str],
         alb_arn_suffix: str,
         target_group_arn_suffix: str,
+        queue_metric: tuple[str, str] | None = None,
     ):
         super().__init__(scope, id_)
         s = scaling
@@ -75,6 +84,8 @@ class Scaling(Part):
             per_group = list(policies)
             if s.custom_metric is not None:
                 per_group.append(self._custom_metric(s.custom_metric, group_name))
+            if s.queue_depth is not None and queue_metric is not None:
+                per_group.append(self._queue_depth(queue_metric, s.queue_depth.target_value, group_name))
             for cid, policy, config in per_group:
                 pol.AutoscalingPolicy(
                     self.stack,
@@ -119,3 +130,24 @@ class Scaling(Part):
             spec["unit"] = m.unit
         name = m.metric_name.replace("_", "-")[:64]
         return "custom_metric", name, {"customized_metric_specification": spec, "target_value": m.target_value}
+
+    @staticmethod
+    def _queue_depth(metric: tuple[str, str], target_value: float, group_name: str) -> tuple[str, str, dict[str, Any]]:
+        """The target tracking policy on the Average of the queue ``metric`` (namespace,
+        name) over the instances of one group: each instance publishes its own queue
+        with the group's ``AutoScalingGroupName`` dimension, so the Average is the
+        requests waiting per instance (no unit given: the policy matches the metric
+        whatever unit it was published with)."""
+        pol = aws.autoscaling_policy
+        namespace, name = metric
+        spec = {
+            "namespace": namespace,
+            "metric_name": name,
+            "statistic": "Average",
+            "metric_dimension": [
+                pol.AutoscalingPolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimension(
+                    name="AutoScalingGroupName", value=group_name
+                )
+            ],
+        }
+        return "queue_depth", "queue-depth", {"customized_metric_specification": spec, "target_value": target_value}

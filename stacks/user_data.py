@@ -16,7 +16,12 @@ these values that the script names (anywhere in its text, comments included):
 - ``FLEET_HEALTH_CHECK_PATH``: the target group's health-check path;
 - ``FLEET_LAUNCH_HOOK``: the launch lifecycle hook to complete once the model serves,
   empty without one;
-- ``FLEET_TERMINATION_HOOK``: the termination hook, empty without one.
+- ``FLEET_TERMINATION_HOOK``: the termination hook, empty without one;
+- ``FLEET_QUEUE_METRIC``: with ``scaling.queue_depth``, the Prometheus metric of the
+  server's queue that the CloudWatch agent must publish (``vllm:num_requests_waiting``,
+  ``tgi_queue_size``), else empty;
+- ``FLEET_QUEUE_METRIC_NAMESPACE``: the CloudWatch namespace to publish it in (the
+  queue-depth policy's), empty without ``queue_depth``.
 
 Values are shell-quoted. Other user data (``#cloud-config``, MIME multi-part, a
 PowerShell script) is passed through unchanged. Only the values a script names are
@@ -50,6 +55,7 @@ def fleet_variables(cfg: Any, fleet_name: str, fleet: Any) -> dict[str, str]:
     """The ``FLEET_*`` variables for fleet ``fleet_name`` (a ``Fleet``) of the
     environment ``cfg`` (an ``EnvironmentConfig``), in the order they are written."""
     hooks = fleet.lifecycle_hooks
+    namespace, metric = fleet.queue_metric or ("", "")
     return {
         "FLEET_ENVIRONMENT": cfg.name,
         "FLEET_NAME": fleet_name,
@@ -58,6 +64,8 @@ def fleet_variables(cfg: Any, fleet_name: str, fleet: Any) -> dict[str, str]:
         "FLEET_HEALTH_CHECK_PATH": fleet.health_check_path,
         "FLEET_LAUNCH_HOOK": LAUNCH_HOOK if hooks.launch is not None else "",
         "FLEET_TERMINATION_HOOK": TERMINATION_HOOK if hooks.termination is not None else "",
+        "FLEET_QUEUE_METRIC": metric,
+        "FLEET_QUEUE_METRIC_NAMESPACE": namespace,
     }
 
 
@@ -111,6 +119,9 @@ def user_data_advisories(cfg: Any, config_path: str | Path) -> list[tuple[str, s
     - A termination hook no script completes (no ``FLEET_TERMINATION_HOOK``): it runs
       after the instance left the target group and drained, so it only delays the
       termination by its heartbeat timeout.
+    - ``scaling.queue_depth`` with no user data, or a script that never reads
+      ``FLEET_QUEUE_METRIC``: nothing publishes the metric, and a target tracking
+      policy whose metric has no data neither scales out nor in.
 
     Unreadable files are skipped here (``load_config`` reports them as errors).
     Auto Scaling lifecycle hooks:
@@ -160,6 +171,17 @@ def user_data_advisories(cfg: Any, config_path: str | Path) -> list[tuple[str, s
                     "instance has left the target group and drained, so every terminating instance just idles "
                     f"{fleet.effective_termination_heartbeat} s before it stops; complete it after a clean "
                     "shutdown, or remove the hook",
+                )
+            )
+        # aws-rule: queue-metric-published
+        queue = fleet.queue_metric
+        if queue is not None and (text is None or "FLEET_QUEUE_METRIC" not in text):
+            why = "no user_data_file publishes" if text is None else "the user_data_file never publishes"
+            out.append(
+                (
+                    f"fleets.{name}.scaling.queue_depth",
+                    f"{why} {queue[1]} ($FLEET_QUEUE_METRIC, see user_data/vllm-gpu.sh): the policy's metric "
+                    "has no data, so it never scales the group",
                 )
             )
     return out

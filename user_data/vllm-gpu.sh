@@ -17,21 +17,84 @@ TERMINATION_HOOK="${FLEET_TERMINATION_HOOK-}"
 
 # 1. CloudWatch agent: publish GPU utilization per Auto Scaling group, the metric the
 #    fleet's custom target-tracking policy scales on (CWAgent/nvidia_smi_utilization_gpu).
-cat > /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json <<'JSON'
+#    With scaling.queue_depth the generator sets FLEET_QUEUE_METRIC (the server's
+#    Prometheus gauge of waiting requests) and FLEET_QUEUE_METRIC_NAMESPACE: the agent
+#    also scrapes it from the server's /metrics every 15 s and publishes it per group
+#    through embedded metric format ("Set up and configure Prometheus metrics collection
+#    on Amazon EC2 instances", CloudWatch user guide). The group name comes from the
+#    instance's aws:autoscaling:groupName tag (ec2:DescribeTags, in
+#    CloudWatchAgentServerPolicy); without it the queue is not published.
+CWA=/opt/aws/amazon-cloudwatch-agent
+QUEUE_METRIC="${FLEET_QUEUE_METRIC-}"
+LOGS=""
+if [ -n "${QUEUE_METRIC}" ]; then
+  TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+  ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+  ASG=$(aws ec2 describe-tags --filters "Name=resource-id,Values=${ID}" "Name=key,Values=aws:autoscaling:groupName" \
+    --query 'Tags[0].Value' --output text) || ASG=""
+  if [ -z "${ASG}" ] || [ "${ASG}" = None ]; then
+    echo "no aws:autoscaling:groupName tag: ${QUEUE_METRIC} not published" >&2
+  else
+    # Scrape only the queue gauge, labelled with the group (the metric's one dimension).
+    cat > "${CWA}/etc/prometheus.yaml" <<YAML
+global:
+  scrape_interval: 15s
+  scrape_timeout: 10s
+scrape_configs:
+  - job_name: model-server
+    sample_limit: 1000
+    metrics_path: /metrics
+    static_configs:
+      - targets: ["127.0.0.1:${PORT}"]
+        labels:
+          AutoScalingGroupName: "${ASG}"
+    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: "${QUEUE_METRIC}"
+        action: keep
+YAML
+    LOGS=$(cat <<JSON
+,
+  "logs": {
+    "metrics_collected": {
+      "prometheus": {
+        "log_group_name": "/ai-fleet/${ASG}/prometheus",
+        "prometheus_config_path": "${CWA}/etc/prometheus.yaml",
+        "emf_processor": {
+          "metric_declaration_dedup": true,
+          "metric_namespace": "${FLEET_QUEUE_METRIC_NAMESPACE}",
+          "metric_unit": {"${QUEUE_METRIC}": "Count"},
+          "metric_declaration": [{
+            "source_labels": ["job"],
+            "label_matcher": "^model-server$",
+            "dimensions": [["AutoScalingGroupName"]],
+            "metric_selectors": ["^${QUEUE_METRIC}$"]
+          }]
+        }
+      }
+    }
+  }
+JSON
+)
+    # The log events only carry the metric: keep them a week (the agent creates the group).
+    aws logs create-log-group --log-group-name "/ai-fleet/${ASG}/prometheus" 2>/dev/null || true
+    aws logs put-retention-policy --log-group-name "/ai-fleet/${ASG}/prometheus" --retention-in-days 7 || true
+  fi
+fi
+cat > "${CWA}/etc/amazon-cloudwatch-agent.json" <<JSON
 {
   "agent": {"metrics_collection_interval": 60},
   "metrics": {
     "namespace": "CWAgent",
-    "append_dimensions": {"AutoScalingGroupName": "${aws:AutoScalingGroupName}"},
+    "append_dimensions": {"AutoScalingGroupName": "\${aws:AutoScalingGroupName}"},
     "aggregation_dimensions": [["AutoScalingGroupName"]],
     "metrics_collected": {
       "nvidia_gpu": {"measurement": ["utilization_gpu", "memory_used", "memory_total"]}
     }
-  }
+  }${LOGS}
 }
 JSON
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 \
-  -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json
+"${CWA}/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s -c "file:${CWA}/etc/amazon-cloudwatch-agent.json"
 
 # 2. The model server, restarted by Docker on every boot.
 docker run -d --restart=always --gpus all --ipc=host -p "${PORT}:8000" \

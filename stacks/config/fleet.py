@@ -10,7 +10,7 @@ from .autoscaling import AutoscalingGroupConfig, LifecycleHooks, SpotAutoscaling
 from .base import FieldProblem, StrictModel
 from .launch_template import LaunchTemplateConfig
 from .listener_rule import ListenerRule
-from .presets import ALB_GRPC_DEFAULT_PATH, PRESETS, Preset
+from .presets import ALB_GRPC_DEFAULT_PATH, PRESETS, QUEUE_METRIC_NAMESPACE, Preset
 from .scaling import ScalingConfig
 from .target_group import TargetGroupConfig
 
@@ -61,7 +61,8 @@ class FleetConfig(StrictModel):
     def own_problems(self) -> list[FieldProblem]:
         """Spot capacity either from the main group's mixed instances policy or from a
         spot group, not both; a health check the preset's server answers; gRPC only for
-        servers that speak it."""
+        servers that speak it; queue-depth scaling only for servers with a queue metric,
+        and not beside a custom metric that tracks the same metric."""
         out: list[FieldProblem] = []
         if self.spot_autoscaling_group is not None and self.autoscaling_group.mixed_instances_policy is not None:
             out.append(
@@ -92,7 +93,40 @@ class FleetConfig(StrictModel):
                     "for another server",
                 )
             )
+        out.extend(self._queue_depth_problems())
         return out
+
+    def _queue_depth_problems(self) -> list[FieldProblem]:
+        """``scaling.queue_depth`` needs a preset whose server publishes a queue metric
+        (presets.py ``queue_metric``), and a ``custom_metric`` beside it must track
+        another metric: Auto Scaling allows several target tracking policies on a group
+        only on different metrics (EC2 Auto Scaling user guide, "Target tracking scaling
+        policies": https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html)."""
+        s = self.scaling
+        if s.queue_depth is None:
+            return []
+        # aws-rule: queue-depth-preset-metric
+        if "queue_metric" not in PRESETS[self.preset]:
+            having = ", ".join(f"{name} ({p['queue_metric']})" for name, p in PRESETS.items() if "queue_metric" in p)
+            return [
+                (
+                    "scaling.queue_depth",
+                    f"the {self.preset} preset's server has no queue metric to scale on; presets with one: "
+                    f"{having}; for another server, publish its metric and use scaling.custom_metric",
+                )
+            ]
+        namespace, metric = self.queue_metric or ("", "")
+        m = s.custom_metric
+        # aws-rule: target-tracking-distinct-metrics
+        if m is not None and (m.namespace, m.metric_name) == (namespace, metric) and not m.dimensions:
+            return [
+                (
+                    "scaling.custom_metric",
+                    f"tracks {namespace} {metric}, the metric queue_depth tracks; Auto Scaling allows several "
+                    "target tracking policies on a group only on different metrics: remove one of the two",
+                )
+            ]
+        return []
 
     # Values resolved from the preset and the timing inputs ----------------------------
     # Each property returns the explicit value when one is set, else the derived default.
@@ -125,6 +159,16 @@ class FleetConfig(StrictModel):
         if self.target_group.grpc:
             return "12" if self.health_check_path == ALB_GRPC_DEFAULT_PATH else "0"
         return "200"
+
+    @property
+    def queue_metric(self) -> tuple[str, str] | None:
+        """CloudWatch namespace and metric name of the server's queue of waiting requests
+        when ``scaling.queue_depth`` is on and the preset has one, else None. The
+        CloudWatch agent publishes the Prometheus metric under its own name."""
+        metric = PRESETS[self.preset].get("queue_metric")
+        if self.scaling.queue_depth is None or metric is None:
+            return None
+        return QUEUE_METRIC_NAMESPACE, metric
 
     @property
     def effective_model_load_seconds(self) -> int:

@@ -25,11 +25,17 @@ Preset = Literal["vllm", "tgi", "triton", "torchserve", "ray-serve", "custom"]
 #: ``grpc_port``/``grpc_path``: only Triton serves gRPC (standard health service).
 #: ``container``: the server is normally run from a container image (TGI, Triton), which
 #: needs an IMDS hop limit of 2 to reach instance metadata.
+#: ``queue_metric``: the Prometheus gauge of requests waiting for a batch slot that the
+#: server serves at ``GET /metrics`` on its port, for ``scaling.queue_depth`` (vLLM
+#: ``vllm:num_requests_waiting``, docs.vllm.ai "Production Metrics"; TGI
+#: ``tgi_queue_size``, huggingface.co/docs/text-generation-inference/reference/metrics).
+#: The other servers have none on their serving port.
 PRESETS: dict[str, dict[str, Any]] = {
     "vllm": {
         "port": 8000,
         "path": "/health",
         "paths": ("/health", "/ping", "/v1/models", "/version"),
+        "queue_metric": "vllm:num_requests_waiting",
         "model_load_seconds": 600,
         "max_request_seconds": 600,
     },
@@ -37,6 +43,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "port": 8080,
         "path": "/health",
         "paths": ("/health", "/info"),
+        "queue_metric": "tgi_queue_size",
         "container": True,
         "model_load_seconds": 600,
         "max_request_seconds": 600,
@@ -67,6 +74,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "custom": {"port": 8080, "path": "/health", "model_load_seconds": 300, "max_request_seconds": 300},
 }
+
+#: CloudWatch namespace of the queue metrics the CloudWatch agent publishes from the
+#: server's Prometheus endpoint (``emf_processor.metric_namespace``, the namespace of the
+#: CloudWatch agent guide's example, "Set up and configure Prometheus metrics collection
+#: on Amazon EC2 instances").
+QUEUE_METRIC_NAMESPACE = "CWAgent-Prometheus"
 
 #: ALB's own gRPC health-check path; an unimplemented method answers gRPC status 12,
 #: which proves the server is up when it has no standard health service.

@@ -35,6 +35,20 @@ class CustomMetric(StrictModel):
     )
 
 
+class QueueDepth(StrictModel):
+    """Target tracking on the per-instance average of the preset server's queue of waiting
+    requests (``customized_metric_specification``, statistic ``Average``, dimension
+    ``AutoScalingGroupName``): vLLM ``vllm:num_requests_waiting``, TGI ``tgi_queue_size``,
+    published by the CloudWatch agent from the server's Prometheus endpoint (the shipped
+    user_data/vllm-gpu.sh configures it; docs/serving-defaults.md#queue-depth-scaling)."""
+
+    target_value: float = Field(
+        ...,
+        gt=0,
+        description="Target average number of requests waiting per instance (a queue above it scales out).",
+    )
+
+
 #: Ranges of the five fields of a Unix cron expression, and the names allowed in them.
 _CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
     ("minute", 0, 59, ()),
@@ -109,6 +123,10 @@ class ScalingConfig(StrictModel):
     custom_metric: CustomMetric | None = Field(
         None, description="Target tracking on a CloudWatch metric, e.g. GPU utilization."
     )
+    queue_depth: QueueDepth | None = Field(
+        None,
+        description="Target tracking on the server's queue of waiting requests per instance (presets vllm and tgi).",
+    )
     disable_scale_in: bool = Field(False, description="Target tracking only scales out; scale in by hand or schedule.")
     scheduled_actions: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")],
@@ -122,7 +140,17 @@ class ScalingConfig(StrictModel):
     @property
     def has_target_tracking(self) -> bool:
         """True when at least one target-tracking policy manages the desired capacity."""
-        return any(x is not None for x in (self.request_count_per_target, self.cpu_utilization, self.custom_metric))
+        return any(
+            x is not None
+            for x in (self.request_count_per_target, self.cpu_utilization, self.custom_metric, self.queue_depth)
+        )
+
+    @property
+    def uses_cloudwatch_agent(self) -> bool:
+        """True when a policy tracks a metric the instances' CloudWatch agent publishes
+        (``custom_metric``, ``queue_depth``): the instance role then needs
+        CloudWatchAgentServerPolicy."""
+        return self.custom_metric is not None or self.queue_depth is not None
 
     @property
     def owned_group_sizes(self) -> tuple[str, ...]:

@@ -6,17 +6,29 @@ fakes of the AWS CLI, Docker and the instance metadata service."""
 from __future__ import annotations
 
 import base64
+import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import ROOT, resources
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stacks.config import LifecycleHooks, TerminationHook, load_config
-from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK, fleet_user_data, fleet_variables, is_shell_script, render
+from stacks.config.scaling import QueueDepth
+from stacks.user_data import (
+    LAUNCH_HOOK,
+    TERMINATION_HOOK,
+    fleet_user_data,
+    fleet_variables,
+    is_shell_script,
+    render,
+    user_data_advisories,
+)
 
 
 @pytest.mark.parametrize(
@@ -112,6 +124,8 @@ def test_example_fleets_export_their_values(tmp_path):
         "FLEET_HEALTH_CHECK_PATH": "/health",
         "FLEET_LAUNCH_HOOK": LAUNCH_HOOK,
         "FLEET_TERMINATION_HOOK": TERMINATION_HOOK,
+        "FLEET_QUEUE_METRIC": "vllm:num_requests_waiting",
+        "FLEET_QUEUE_METRIC_NAMESPACE": "CWAgent-Prometheus",
     }
     embeddings = fleet_variables(cfg, "embeddings", cfg.fleets["embeddings"])
     assert (embeddings["FLEET_PORT"], embeddings["FLEET_LAUNCH_HOOK"], embeddings["FLEET_TERMINATION_HOOK"]) == (
@@ -306,3 +320,122 @@ def test_a_termination_hook_nothing_completes_is_a_warning(tmp_path):
     assert "idles 120 s before it stops" in message
     multi = load_config(ROOT / "config" / "prod-multi.yaml")  # vllm-gpu.sh completes it
     assert not [w for w in user_data_advisories(multi, ROOT / "config" / "prod-multi.yaml") if "termination" in w[0]]
+
+
+def _agent_step(tmp_path: Path, script: str, group: str = "prod-multi-chat") -> tuple[str, list[str]]:
+    """Run step 1 of a rendered vllm-gpu.sh (its start up to the model server: the
+    ``FLEET_*`` lines and the CloudWatch agent setup) with bash, the agent's folder moved
+    to ``tmp_path/cwa``, and fakes of curl (instance metadata), aws (``describe-tags``
+    answers ``group``) and the agent's control script. Returns the script's stderr and
+    the logged calls."""
+    cwa = tmp_path / "cwa"
+    (cwa / "etc").mkdir(parents=True)
+    (cwa / "bin").mkdir()
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    log = tmp_path / "calls.log"
+    log.touch()
+    bodies = {
+        fakes / "curl": 'case "$*" in *api/token*) echo token ;; *instance-id*) echo i-0123 ;; esac',
+        fakes / "aws": f'echo "aws $*" >> {log}\ncase "$*" in *describe-tags*) echo {shlex.quote(group)} ;; esac',
+        cwa / "bin" / "amazon-cloudwatch-agent-ctl": f'echo "ctl $*" >> {log}',
+    }
+    for path, body in bodies.items():
+        path.write_text(f"#!/bin/bash\n{body}\n")
+        path.chmod(0o755)
+    step = script.split("# 2. The model server", 1)[0].replace("/opt/aws/amazon-cloudwatch-agent", str(cwa))
+    result = subprocess.run(
+        ["bash", "-c", step],
+        env={"PATH": f"{fakes}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return result.stderr, log.read_text().splitlines()
+
+
+def test_the_gpu_script_has_the_agent_publish_the_queue_metric_the_policy_tracks(tmp_path, stacks):
+    """With scaling.queue_depth (prod-multi's chat fleet) the agent scrapes the preset's
+    queue gauge from the server's port and publishes it under the namespace, name and
+    AutoScalingGroupName dimension of the synthesized target tracking policy."""
+    cfg = load_config(ROOT / "config" / "prod-multi.yaml")
+    chat = cfg.fleets["chat"]
+    script = fleet_user_data(cfg, ROOT / "config" / "prod-multi.yaml", "chat", chat)
+    _, calls = _agent_step(tmp_path, script)
+    etc = tmp_path / "cwa" / "etc"
+    agent = json.loads((etc / "amazon-cloudwatch-agent.json").read_text())
+    scrape = yaml.safe_load((etc / "prometheus.yaml").read_text())
+
+    policy = resources(stacks["prod-multi"], "aws_autoscaling_policy")["fleet-chat-scaling_queue_depth"]
+    spec = policy["target_tracking_configuration"]["customized_metric_specification"]
+    namespace, metric = spec["namespace"], spec["metric_name"]
+    assert (namespace, metric, spec["statistic"]) == ("CWAgent-Prometheus", "vllm:num_requests_waiting", "Average")
+    assert [d["name"] for d in spec["metric_dimension"]] == ["AutoScalingGroupName"]
+
+    [job] = scrape["scrape_configs"]
+    [target] = job["static_configs"]
+    assert target == {"targets": [f"127.0.0.1:{chat.port}"], "labels": {"AutoScalingGroupName": "prod-multi-chat"}}
+    assert job["metrics_path"] == "/metrics"
+    [keep] = job["metric_relabel_configs"]
+    assert keep["action"] == "keep" and keep["source_labels"] == ["__name__"]
+    assert re.fullmatch(keep["regex"], metric) and not re.fullmatch(keep["regex"], "vllm:num_requests_running")
+
+    prom = agent["logs"]["metrics_collected"]["prometheus"]
+    assert prom["prometheus_config_path"] == str(etc / "prometheus.yaml")
+    assert prom["log_group_name"] == "/ai-fleet/prod-multi-chat/prometheus"
+    emf = prom["emf_processor"]
+    assert emf["metric_namespace"] == namespace
+    [declaration] = emf["metric_declaration"]
+    assert declaration["dimensions"] == [["AutoScalingGroupName"]]
+    assert declaration["source_labels"] == ["job"] and re.search(declaration["label_matcher"], job["job_name"])
+    assert [s for s in declaration["metric_selectors"] if re.search(s, metric)] == declaration["metric_selectors"]
+    assert not re.search(declaration["metric_selectors"][0], "vllm:num_requests_waiting_total")
+    # The GPU metric of custom_metric is published as before.
+    assert agent["metrics"]["append_dimensions"] == {"AutoScalingGroupName": "${aws:AutoScalingGroupName}"}
+    assert "nvidia_gpu" in agent["metrics"]["metrics_collected"]
+    assert calls[0].startswith("aws ec2 describe-tags --filters Name=resource-id,Values=i-0123 ")
+    assert "aws logs put-retention-policy --log-group-name /ai-fleet/prod-multi-chat/prometheus " in calls[2]
+    assert calls[-1] == f"ctl -a fetch-config -m ec2 -s -c file:{etc / 'amazon-cloudwatch-agent.json'}"
+
+
+def test_the_gpu_script_scrapes_nothing_without_queue_depth_or_a_group_tag(tmp_path):
+    """Without queue_depth FLEET_QUEUE_METRIC is empty: the agent config is the GPU
+    metrics only, and no scrape config is written. An instance whose group tag cannot be
+    read starts its agent (and its server) without the queue."""
+    cfg = load_config(ROOT / "config" / "prod-multi.yaml")
+    chat = cfg.fleets["chat"]
+    off = chat.model_copy(update={"scaling": chat.scaling.model_copy(update={"queue_depth": None})})
+    for case, fleet, group in (("off", off, "prod-multi-chat"), ("untagged", chat, "None")):
+        variables = fleet_variables(cfg, "chat", fleet)
+        assert bool(variables["FLEET_QUEUE_METRIC"]) == (case == "untagged")
+        script = render((ROOT / "user_data" / "vllm-gpu.sh").read_text(), variables)
+        stderr, calls = _agent_step(tmp_path / case, script, group)
+        etc = tmp_path / case / "cwa" / "etc"
+        agent = json.loads((etc / "amazon-cloudwatch-agent.json").read_text())
+        assert sorted(agent) == ["agent", "metrics"]
+        assert not (etc / "prometheus.yaml").exists()
+        assert calls[-1].startswith("ctl -a fetch-config")
+        if case == "untagged":
+            assert "no aws:autoscaling:groupName tag: vllm:num_requests_waiting not published" in stderr
+        else:
+            assert calls == [calls[-1]]
+
+
+def test_queue_depth_without_a_script_that_publishes_it_is_a_warning():
+    """rule: queue-metric-published"""
+    cfg = load_config(ROOT / "config" / "staging.yaml")  # vllm.sh: no CloudWatch agent
+    fleet = cfg.fleets["chat"]
+    fleet = fleet.model_copy(
+        update={"scaling": fleet.scaling.model_copy(update={"queue_depth": QueueDepth(target_value=3)})}
+    )
+    cfg = cfg.model_copy(update={"fleets": {"chat": fleet}})
+    assert user_data_advisories(cfg, ROOT / "config" / "staging.yaml") == [
+        (
+            "fleets.chat.scaling.queue_depth",
+            "the user_data_file never publishes vllm:num_requests_waiting ($FLEET_QUEUE_METRIC, see "
+            "user_data/vllm-gpu.sh): the policy's metric has no data, so it never scales the group",
+        )
+    ]
+    multi = load_config(ROOT / "config" / "prod-multi.yaml")  # vllm-gpu.sh publishes it
+    assert not [w for w in user_data_advisories(multi, ROOT / "config" / "prod-multi.yaml") if "queue" in w[0]]

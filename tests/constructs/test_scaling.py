@@ -11,7 +11,7 @@ ALB_SUFFIX = "app/dev-alb/50dc6c495c0c9188"
 TG_SUFFIX = "targetgroup/chat-/73e2d6bc24d8a067"
 
 
-def scaling(groups=None, **section):
+def scaling(groups=None, queue_metric=None, **section):
     config = ScalingConfig.model_validate(section)
     assert config.problems() == []
     return build(
@@ -23,6 +23,7 @@ def scaling(groups=None, **section):
             group_names=groups or {"": "dev-chat"},
             alb_arn_suffix=ALB_SUFFIX,
             target_group_arn_suffix=TG_SUFFIX,
+            queue_metric=queue_metric,
         )
     )
 
@@ -89,4 +90,44 @@ def test_scheduled_actions_apply_to_the_main_group_with_unset_sizes_left_alone()
 
 def test_no_policies_without_a_target():
     built, _ = scaling()
+    assert built.types() == set()
+
+
+def test_queue_depth_tracks_the_average_queue_per_instance_of_each_group():
+    built, _ = scaling(
+        groups={"": "dev-chat", "spot-": "dev-chat-spot"},
+        queue_metric=("CWAgent-Prometheus", "vllm:num_requests_waiting"),
+        request_count_per_target=30,
+        queue_depth={"target_value": 2},
+    )
+    policies = built.resources("aws_autoscaling_policy")
+    assert sorted(policies) == [
+        "fleet-chat-scaling_queue_depth",
+        "fleet-chat-scaling_request_count",
+        "fleet-chat-scaling_spot-queue_depth",
+        "fleet-chat-scaling_spot-request_count",
+    ]
+    for cid, group, name in (
+        ("queue_depth", "dev-chat", "chat-queue-depth"),
+        ("spot-queue_depth", "dev-chat-spot", "chat-spot-queue-depth"),
+    ):
+        policy = policies[f"fleet-chat-scaling_{cid}"]
+        assert (policy["name"], policy["autoscaling_group_name"]) == (name, group)
+        assert policy["policy_type"] == "TargetTrackingScaling"
+        assert policy["target_tracking_configuration"] == {
+            "customized_metric_specification": {
+                "namespace": "CWAgent-Prometheus",
+                "metric_name": "vllm:num_requests_waiting",
+                "statistic": "Average",
+                "metric_dimension": [{"name": "AutoScalingGroupName", "value": group}],
+            },
+            "target_value": 2,
+            "disable_scale_in": False,
+        }
+
+
+def test_queue_depth_without_a_queue_metric_makes_no_policy():
+    """The config rule (queue-depth-preset-metric) rejects such a fleet; the construct
+    makes nothing rather than a policy on an unnamed metric."""
+    built, _ = scaling(queue_depth={"target_value": 2})
     assert built.types() == set()

@@ -615,7 +615,14 @@ class Lifecycle(ChangeSteps):
         custom = None
         if s.custom_metric is not None:
             custom = f"{prefix}-{s.custom_metric.metric_name.replace('_', '-')[:64]}"
-        assert sorted(policies) == sorted([*expected, *([custom] if custom else [])])
+        queue = f"{prefix}-queue-depth" if fleet.queue_metric is not None else None
+        assert sorted(policies) == sorted([*expected, *([custom] if custom else []), *([queue] if queue else [])])
+        if queue:
+            tt = policies[queue]["TargetTrackingConfiguration"]
+            spec = tt["CustomizedMetricSpecification"]
+            assert (spec["Namespace"], spec["MetricName"], spec["Statistic"]) == (*fleet.queue_metric, "Average")
+            assert spec["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": group_name}]
+            assert tt["TargetValue"] == s.queue_depth.target_value
         if custom:
             tt = policies[custom]["TargetTrackingConfiguration"]
             spec = tt["CustomizedMetricSpecification"]

@@ -273,6 +273,19 @@ def test_scaling_policies_and_schedules(multi):
     spot_custom = policies["fleet-chat-scaling_spot-custom_metric"]
     assert spot_custom["autoscaling_group_name"] == "${aws_autoscaling_group.fleet-chat_spot_autoscaling_group.name}"
     assert policies["fleet-chat-scaling_spot-request_count"]["name"] == "chat-spot-request-count-per-target"
+    for cid, group in (
+        ("queue_depth", "fleet-chat_autoscaling_group"),
+        ("spot-queue_depth", "fleet-chat_spot_autoscaling_group"),
+    ):
+        queue = policies[f"fleet-chat-scaling_{cid}"]["target_tracking_configuration"]
+        assert queue["customized_metric_specification"] == {
+            "namespace": "CWAgent-Prometheus",
+            "metric_name": "vllm:num_requests_waiting",
+            "statistic": "Average",
+            "metric_dimension": [{"name": "AutoScalingGroupName", "value": f"${{aws_autoscaling_group.{group}.name}}"}],
+        }
+        assert queue["target_value"] == 2
+    assert not any(k.startswith("fleet-embeddings-scaling_queue") for k in policies)  # preset custom: no queue
     cpu = policies["fleet-embeddings-scaling_cpu"]["target_tracking_configuration"]
     assert cpu["predefined_metric_specification"]["predefined_metric_type"] == "ASGAverageCPUUtilization"
     schedules = multi["aws_autoscaling_schedule"]
