@@ -30,6 +30,8 @@ ELB_HC = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/ta
 ELB_QUOTAS = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html"
 ASG_QUOTAS = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-quotas.html"
 EBS_TYPES = "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html"
+ASG_DISTRIBUTION = "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstancesDistribution.html"
+CAPACITY_BLOCKS = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-template-capacity-blocks.html"
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,37 @@ RULES: tuple[AwsRule, ...] = (
         f"{ELB_TG}#slow-start-mode",
     ),
     AwsRule(
+        "anomaly-mitigation-weighted-random",
+        "target anomaly mitigation (automatic target weights) works only with load_balancing_algorithm_type "
+        "weighted_random",
+        "synth",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html"
+        "#automatic-target-weights",
+    ),
+    AwsRule(
         "listener-rule-quotas",
         "a listener rule takes at most 5 condition values and 5 wildcards",
         "synth",
         ELB_QUOTAS,
+    ),
+    AwsRule(
+        "forward-weights",
+        "a weighted forward action (a fleet and its canaries) gives each target group a weight of 0-999, "
+        "one or more of them non-zero",
+        "synth",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-action-types.html",
+    ),
+    AwsRule(
+        "forward-target-groups-quota",
+        "a forward action takes at most 5 target groups (not adjustable): a route has at most 4 canaries",
+        "synth",
+        ELB_QUOTAS,
+    ),
+    AwsRule(
+        "forward-stickiness-duration",
+        "target group stickiness of a forward action lasts 1-604800 seconds (7 days)",
+        "synth",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupStickinessConfig.html",
     ),
     AwsRule(
         "alb-name-internal-prefix",
@@ -210,10 +239,74 @@ RULES: tuple[AwsRule, ...] = (
         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html",
     ),
     AwsRule(
+        "maintenance-policy-range",
+        "an instance maintenance policy's max_healthy_percentage (100-200) exceeds min_healthy_percentage "
+        "(0-100) by at most 100, and by more than 0 when min is 100 (else no instance can ever be replaced)",
+        "synth",
+        "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceMaintenancePolicy.html",
+    ),
+    AwsRule(
         "weights-all-or-none",
         "weighted_capacity is given for every instance type of a group or for none (spot group included)",
         "synth",
         "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html",
+    ),
+    AwsRule(
+        "override-type-or-requirements",
+        "an override names an instance_type or gives instance_requirements, exactly one",
+        "synth",
+        "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html",
+    ),
+    AwsRule(
+        "attribute-based-not-mixed",
+        "a group's overrides are all attribute-based (instance_requirements) or all named types: its "
+        "allocation strategies depend on which",
+        "synth",
+        ASG_DISTRIBUTION,
+    ),
+    AwsRule(
+        "attribute-based-allocation-strategy",
+        "attribute-based selection takes neither on-demand prioritized nor spot capacity-optimized-prioritized "
+        "(both follow an order of named types)",
+        "synth",
+        ASG_DISTRIBUTION,
+    ),
+    AwsRule(
+        "instance-requirements-min-max",
+        "each {min, max} of instance_requirements has min <= max",
+        "synth",
+        "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceRequirements.html",
+    ),
+    AwsRule(
+        "instance-requirements-allowed-or-excluded",
+        "instance_requirements take allowed_instance_types or excluded_instance_types, not both",
+        "synth",
+        "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceRequirements.html",
+    ),
+    AwsRule(
+        "capacity-reservation-preference-or-target",
+        "a launch template's capacity_reservation_specification gives a preference or a target, exactly one",
+        "synth",
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LaunchTemplateCapacityReservationSpecificationRequest.html",
+    ),
+    AwsRule(
+        "capacity-reservation-one-target",
+        "a capacity reservation target is one reservation ID or one resource group ARN",
+        "synth",
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CapacityReservationTarget.html",
+    ),
+    AwsRule(
+        "capacity-block-reservation-id",
+        "market_type capacity-block needs the Capacity Block's reservation ID as capacity_reservation_target",
+        "synth",
+        CAPACITY_BLOCKS,
+    ),
+    AwsRule(
+        "capacity-block-plain-group",
+        "a fleet launching into a Capacity Block has no mixed instances policy, warm pool or spot group "
+        "(Auto Scaling supports Capacity Blocks only without them)",
+        "synth",
+        f"{CAPACITY_BLOCKS}#capacity-blocks-limitations",
     ),
     AwsRule(
         "scheduled-actions-quota",

@@ -8,12 +8,15 @@ hooks:
   required, encrypted root volume, no public IP address (explicit network interface),
   instance profile with AmazonSSMManagedInstanceCore, user data, tag specifications for
   instances and volumes. No spot options: spot is
-  chosen by the group's mixed instances policy.
+  chosen by the group's mixed instances policy. Optional Capacity Reservation
+  preference or target and Capacity Block market type (EC2 Auto Scaling user guide,
+  "Use Capacity Blocks for machine learning workloads").
 - ``aws_autoscaling_group``: ELB health checks, grace period and default warm-up (both
   sized from the model load time unless set), attached to the target group with
   ``target_group_arns``, the template referenced by its ``latest_version`` (not
   ``$Latest``) so template changes show in the plan and start an instance refresh; the
-  template goes inside ``mixed_instances_policy`` when one is set. Later applies leave
+  template goes inside ``mixed_instances_policy`` when one is set, whose overrides
+  name instance types or give ``instance_requirements`` (attribute-based selection). Later applies leave
   the sizes that scaling owns (``ScalingConfig.owned_group_sizes``: target tracking,
   scheduled actions) as they are. Optional warm pool.
 - Lifecycle hooks (``model-ready`` on launch, ``drain`` on termination) twice: as
@@ -22,6 +25,15 @@ hooks:
   hooks of a running group in place. The group ignores later changes of its blocks:
   the provider replaces a group whose ``initial_lifecycle_hook`` changes, and with its
   fixed name that terminates every instance before the new group launches any.
+- Replacing and AZ trouble: an ``instance_maintenance_policy`` (default min 100 %,
+  max 110 %) makes Auto Scaling launch a replacement and wait for it before it
+  terminates an unhealthy or expired instance (EC2 Auto Scaling user guide, "Instance
+  maintenance policies"); ``availability_zone_distribution`` ``balanced-best-effort``
+  (default) launches in the other AZs when one has no capacity or is impaired
+  ("Availability Zone distribution"). An instance refresh fails, and with
+  ``auto_rollback`` rolls back, when one of the fleet's 5XX or unhealthy-hosts alarms
+  goes to ALARM (``alarm_specification``; "Undo changes with a manual or auto
+  rollback": needs a numbered template version and an AMI ID, both given here).
 - Capacity: an apply waits for the group's instances up to the fleet's load budget
   (``FleetConfig.wait_for_capacity_seconds``) and does not give up at the first failed
   scaling activity (``ignore_failed_scaling_activities``: an
@@ -40,13 +52,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf import Precondition, TerraformResource, TerraformStack, Token
 
 from .aws import aws
-from .config import FleetConfig, InstanceOverride, managed_policy_key
+from .config import FleetConfig, InstanceOverride, LaunchTemplateConfig, managed_policy_key
 from .parts import Part
 from .user_data import LAUNCH_HOOK, TERMINATION_HOOK
 
@@ -70,6 +82,42 @@ GROUP_METRICS = [
     "GroupTerminatingInstances",
     "GroupTotalInstances",
 ]
+
+
+def rollback_alarms(fleet: FleetConfig, alarm_names: Mapping[str, str]) -> list[str]:
+    """Names (tokens) of the fleet's alarms its instance refresh rolls back on: those of
+    ``instance_refresh.alarm_specification.alarms`` found in ``alarm_names`` (alarm key
+    -> name; empty when the environment's alarms are off). Empty without a refresh."""
+    refresh = fleet.autoscaling_group.instance_refresh
+    if refresh is None:
+        return []
+    return [alarm_names[key] for key in refresh.alarm_specification.alarms if key in alarm_names]
+
+
+def _instance_requirements(override: InstanceOverride) -> dict[str, Any] | None:
+    """The override's ``instance_requirements`` block: the attributes given, lists and
+    ``{min, max}`` ranges with unset bounds left out (no limit); None for a named type."""
+    req = override.instance_requirements
+    if req is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in req.model_dump(exclude_none=True).items():
+        if isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if v is not None}
+        elif value or value is False:
+            out[key] = value
+    return out
+
+
+def _capacity_reservation(lt_cfg: LaunchTemplateConfig) -> dict[str, Any] | None:
+    """The template's ``capacity_reservation_specification`` block (None when not set):
+    a preference, or a target with its one ID or resource group ARN."""
+    crs = lt_cfg.capacity_reservation_specification
+    if crs is None:
+        return None
+    if crs.capacity_reservation_target is not None:
+        return {"capacity_reservation_target": crs.capacity_reservation_target.model_dump(exclude_none=True)}
+    return {"capacity_reservation_preference": crs.capacity_reservation_preference}
 
 
 class FleetGroup(Part):
@@ -102,6 +150,7 @@ class FleetGroup(Part):
         security_group_id: str,
         target_group_arn: str,
         user_data: str | None,
+        rollback_alarm_names: Sequence[str] = (),
         partition: str,
         image_id: str,
         root_device_name: str,
@@ -112,6 +161,7 @@ class FleetGroup(Part):
         super().__init__(scope, id_)
         self._environment, self._region, self._tags = environment, region, tags
         self._fleet, self._fleet_name = fleet, fleet_name
+        self._rollback_alarms = list(rollback_alarm_names)
         self._prefix = f"{environment}-{fleet_name}"
         profile = self._role(partition)
         launch_template = self._launch_template(
@@ -269,6 +319,10 @@ class FleetGroup(Part):
                 "http_put_response_hop_limit": lt_cfg.http_put_response_hop_limit,
                 "instance_metadata_tags": "disabled",
             },
+            capacity_reservation_specification=_capacity_reservation(lt_cfg),
+            instance_market_options=(
+                {"market_type": lt_cfg.instance_market_options.market_type} if lt_cfg.instance_market_options else None
+            ),
             hibernation_options=({"configured": True} if wp is not None and wp.pool_state == "Hibernated" else None),
             monitoring={"enabled": lt_cfg.enable_monitoring},
             block_device_mappings=[
@@ -312,10 +366,14 @@ class FleetGroup(Part):
             sg = fleet.spot_autoscaling_group
             assert sg is not None
             sizes = (sg.min_size, sg.max_size, sg.effective_desired_capacity)
-            mixed = self._mixed(sg.overrides(), 0, 0, "prioritized", sg.spot_allocation_strategy)
+            az_distribution = sg.availability_zone_distribution
+            # No on-demand capacity; AWS allows only lowest-price with instance requirements.
+            on_demand = "lowest-price" if sg.attribute_based else "prioritized"
+            mixed = self._mixed(sg.overrides(), 0, 0, on_demand, sg.spot_allocation_strategy)
             capacity_rebalance = sg.capacity_rebalance
         else:
             sizes = (asg_cfg.min_size, asg_cfg.max_size, asg_cfg.effective_desired_capacity)
+            az_distribution = asg_cfg.availability_zone_distribution
             mip = asg_cfg.mixed_instances_policy
             mixed = None
             if mip is not None:
@@ -323,7 +381,7 @@ class FleetGroup(Part):
                     mip.overrides(),
                     mip.on_demand_base_capacity,
                     mip.on_demand_percentage_above_base_capacity,
-                    mip.on_demand_allocation_strategy,
+                    mip.effective_on_demand_allocation_strategy,
                     mip.spot_allocation_strategy,
                 )
             explicit = asg_cfg.capacity_rebalance
@@ -344,6 +402,8 @@ class FleetGroup(Part):
                 prefs["checkpoint_percentages"] = list(ir.checkpoint_percentages)
             if ir.checkpoint_delay is not None:
                 prefs["checkpoint_delay"] = str(ir.checkpoint_delay)
+            if self._rollback_alarms:
+                prefs["alarm_specification"] = {"alarms": self._rollback_alarms}
             refresh = {"strategy": "Rolling", "preferences": prefs}
 
         hooks = [mod.AutoscalingGroupInitialLifecycleHook(**hook) for hook in self._hook_specs().values()]
@@ -359,6 +419,7 @@ class FleetGroup(Part):
             if wp.max_group_prepared_capacity is not None:
                 warm_pool["max_group_prepared_capacity"] = wp.max_group_prepared_capacity
 
+        maintenance = asg_cfg.instance_maintenance_policy
         group_tags = {"Name": name, "fleet": self._fleet_name, **self._tags}
         return mod.AutoscalingGroup(
             self.stack,
@@ -377,6 +438,17 @@ class FleetGroup(Part):
             launch_template=None if mixed else {"id": self.launch_template_id, "version": self._lt_version},
             mixed_instances_policy=mixed,
             instance_refresh=refresh,
+            instance_maintenance_policy=(
+                None
+                if maintenance is None
+                else {
+                    "min_healthy_percentage": maintenance.min_healthy_percentage,
+                    "max_healthy_percentage": maintenance.max_healthy_percentage,
+                }
+            ),
+            availability_zone_distribution={
+                "capacity_distribution_strategy": az_distribution.capacity_distribution_strategy
+            },
             warm_pool=warm_pool,
             initial_lifecycle_hook=hooks or None,
             wait_for_capacity_timeout=f"{fleet.wait_for_capacity_seconds}s",
@@ -442,6 +514,7 @@ class FleetGroup(Part):
                 "override": [
                     mod.AutoscalingGroupMixedInstancesPolicyLaunchTemplateOverride(
                         instance_type=o.instance_type,
+                        instance_requirements=_instance_requirements(o),
                         weighted_capacity=None if o.weighted_capacity is None else str(o.weighted_capacity),
                     )
                     for o in overrides

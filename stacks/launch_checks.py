@@ -21,6 +21,11 @@ field:
   ``DescribeInstanceTypeOfferings``; Auto Scaling user guide, "Instance type
   availability").
 
+Types selected by attributes (``instance_requirements``) are chosen by AWS at launch
+and are not checked here; named types beside them (the main group's, a spot group's)
+still are. A Capacity Block's or reservation's instance type and AZ are not checked at
+plan time: hashicorp/aws 5.100 has no ``aws_ec2_capacity_reservation`` data source.
+
 Data sources: ``aws_ami``, ``aws_ec2_instance_types`` (filtered per property) and
 ``aws_ec2_instance_type_offerings``, all read-only.
 """
@@ -93,7 +98,12 @@ class LaunchChecks(Part):
                 )
             )
 
+        self.group_checks: list[Precondition] = []
         types = list(instance_types)
+        if not types:
+            # Every type is selected by attributes (instance_requirements): which types
+            # those are, AWS decides at launch; no type to check here.
+            return
         mod = aws.data_aws_ec2_instance_types
 
         def types_with(key: str, *filters: tuple[str, list[str]]) -> list[str]:
@@ -127,8 +137,6 @@ class LaunchChecks(Part):
             ],
         )
         offered_types, offered_azs = offerings.instance_types, offerings.locations
-
-        self.group_checks: list[Precondition] = []
 
         def check(condition: object, message: str) -> None:
             self.group_checks.append(Precondition(condition=condition, error_message=message))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .backend import S3Backend
 from .base import FieldProblem, under
 from .environment import EnvironmentConfig
+from .listener_rule import FORWARD_TARGET_GROUPS
 from .load_balancer import s3_bucket_prefix_problems
 from .types import arn_partition, arn_region, partition_of
 
@@ -26,7 +27,40 @@ def cross_section_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
         *_backend_problems(cfg),
         *_arn_problems(cfg),
         *_log_bucket_problems(cfg),
+        *_capacity_block_problems(cfg),
     ]
+
+
+def _capacity_block_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
+    """A fleet launching into a Capacity Block (``launch_template.instance_market_options``)
+    has one plain group: Auto Scaling supports Capacity Blocks only without a mixed
+    instances policy or warm pool (user guide, "Use Capacity Blocks for machine learning
+    workloads", Limitations), and a spot group beside it would launch from the same
+    capacity-block template (https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-template-capacity-blocks.html)."""
+    out: list[FieldProblem] = []
+    for name, fleet in cfg.fleets.items():
+        if not fleet.launch_template.capacity_block:
+            continue
+        asg = fleet.autoscaling_group
+        found = [
+            (field, what)
+            for field, what, present in (
+                ("autoscaling_group.mixed_instances_policy", "a mixed instances policy", asg.mixed_instances_policy),
+                ("autoscaling_group.warm_pool", "a warm pool", asg.warm_pool),
+                ("spot_autoscaling_group", "a spot group (spot is not a Capacity Block)", fleet.spot_autoscaling_group),
+            )
+            if present is not None
+        ]
+        # aws-rule: capacity-block-plain-group
+        for field, what in found:
+            out.append(
+                (
+                    f"fleets.{name}.{field}",
+                    f"the fleet launches into a Capacity Block (launch_template.instance_market_options), "
+                    f"which Auto Scaling does not support with {what}: remove one of the two",
+                )
+            )
+    return out
 
 
 def _region_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
@@ -43,10 +77,12 @@ def _region_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
 
 def _routing_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     """Several fleets behind one ALB: exactly one default fleet, a listener rule for
-    each other one, distinct priorities and conditions, no path routed twice."""
-    out: list[FieldProblem] = []
+    each other one (canaries share a route instead, :func:`_canary_problems`), distinct
+    priorities and conditions, no path routed twice."""
+    out: list[FieldProblem] = _canary_problems(cfg)
     defaults = [name for name, f in cfg.fleets.items() if f.default]
-    if len(cfg.fleets) > 1 and len(defaults) != 1:
+    routed = [name for name, f in cfg.fleets.items() if f.canary is None]
+    if len(routed) > 1 and len(defaults) != 1:
         out.append(
             (
                 "fleets",
@@ -59,7 +95,7 @@ def _routing_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
     for name, fleet in cfg.fleets.items():
         rule = fleet.listener_rule
         if rule is None:
-            if not (fleet.default or len(cfg.fleets) == 1):
+            if not (fleet.default or fleet.canary is not None or len(routed) == 1):
                 out.append((f"fleets.{name}.listener_rule", "required for a fleet that is not the default"))
             continue
         if rule.priority in priorities:
@@ -91,6 +127,64 @@ def _routing_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
                     )
                 )
             seen_paths.setdefault(path, name)
+    return out
+
+
+def _canary_problems(cfg: EnvironmentConfig) -> list[FieldProblem]:
+    """Weighted routes (docs/canary.md): a canary names another fleet that is not a
+    canary itself; ``forward`` only on a fleet that canaries share; per route at most 5
+    target groups and one or more non-zero weights (ELB user guide, "Listener rules",
+    forward actions, and "Quotas for your Application Load Balancers")."""
+    out: list[FieldProblem] = []
+    for name, fleet in cfg.fleets.items():
+        canary = fleet.canary
+        if canary is None:
+            continue
+        target = cfg.fleets.get(canary.of)
+        if canary.of == name:
+            out.append((f"fleets.{name}.canary.of", "a fleet cannot be its own canary: name the current fleet"))
+        elif target is None:
+            out.append(
+                (f"fleets.{name}.canary.of", f"no fleet {canary.of!r} (fleets: {', '.join(sorted(cfg.fleets))})")
+            )
+        elif target.canary is not None:
+            out.append(
+                (
+                    f"fleets.{name}.canary.of",
+                    f"fleet {canary.of!r} is itself a canary: name the current fleet, one with a route of its own",
+                )
+            )
+    for name, fleet in cfg.fleets.items():
+        if fleet.canary is not None:
+            continue
+        canaries = cfg.canaries(name)
+        if not canaries:
+            if fleet.forward is not None:
+                out.append(
+                    (
+                        f"fleets.{name}.forward",
+                        f"no canary shares this fleet's route (canary.of: {name}): remove forward, or add a canary",
+                    )
+                )
+            continue
+        # aws-rule: forward-target-groups-quota
+        if 1 + len(canaries) > FORWARD_TARGET_GROUPS:
+            out.append(
+                (
+                    f"fleets.{name}",
+                    f"{len(canaries)} canaries share its route ({', '.join(canaries)}): a forward action takes at "
+                    f"most {FORWARD_TARGET_GROUPS} target groups, so at most {FORWARD_TARGET_GROUPS - 1} canaries",
+                )
+            )
+        # aws-rule: forward-weights
+        if cfg.route_weight(name) == 0 and not any(canaries.values()):
+            out.append(
+                (
+                    f"fleets.{name}.forward.weight",
+                    f"0, and every canary of this route has weight 0 ({', '.join(canaries)}): one or more target "
+                    "groups of a weighted forward action need a non-zero weight",
+                )
+            )
     return out
 
 

@@ -9,7 +9,7 @@ from .alarms import FleetAlarmsConfig
 from .autoscaling import AutoscalingGroupConfig, LifecycleHooks, SpotAutoscalingGroupConfig
 from .base import FieldProblem, StrictModel
 from .launch_template import LaunchTemplateConfig
-from .listener_rule import ListenerRule
+from .listener_rule import Canary, Forward, ListenerRule
 from .presets import ALB_GRPC_DEFAULT_PATH, PRESETS, QUEUE_METRIC_NAMESPACE, Preset
 from .scaling import ScalingConfig
 from .target_group import TargetGroupConfig
@@ -44,7 +44,17 @@ class FleetConfig(StrictModel):
     )
     default: bool = Field(False, description="Receives requests no listener rule matches; exactly one fleet.")
     listener_rule: ListenerRule | None = Field(
-        None, description="How requests reach this fleet; required for every fleet but the default one."
+        None,
+        description="How requests reach this fleet; required for every fleet but the default one and canaries.",
+    )
+    canary: Canary | None = Field(
+        None,
+        description="This fleet is a candidate version of another fleet and takes a weight of that fleet's "
+        "route ([canary.md](canary.md)); default: none.",
+    )
+    forward: Forward | None = Field(
+        None,
+        description="This fleet's weight and the stickiness of its route when canary fleets share it; default: none.",
     )
     target_group: TargetGroupConfig = Field(TargetGroupConfig(), description="The fleet's ALB target group.")
     launch_template: LaunchTemplateConfig = Field(..., description="What the fleet's instances run.")
@@ -62,8 +72,16 @@ class FleetConfig(StrictModel):
         """Spot capacity either from the main group's mixed instances policy or from a
         spot group, not both; a health check the preset's server answers; gRPC only for
         servers that speak it; queue-depth scaling only for servers with a queue metric,
-        and not beside a custom metric that tracks the same metric."""
+        and not beside a custom metric that tracks the same metric; a canary has no route
+        of its own."""
         out: list[FieldProblem] = []
+        if self.canary is not None:
+            if self.listener_rule is not None:
+                out.append(("listener_rule", f"a canary shares the route of fleet {self.canary.of!r}: remove it"))
+            if self.default:
+                out.append(("default", f"a canary shares the route of fleet {self.canary.of!r}: remove it"))
+            if self.forward is not None:
+                out.append(("forward", "a canary's route is its fleet's: set forward on that fleet"))
         if self.spot_autoscaling_group is not None and self.autoscaling_group.mixed_instances_policy is not None:
             out.append(
                 (
@@ -262,16 +280,18 @@ class FleetConfig(StrictModel):
     def instance_type_fields(self, prefix: str) -> dict[str, str]:
         """Every instance type the fleet's groups may launch, each with the config field
         (under ``prefix``, the fleet's path) that lists it first: the launch template's
-        type, or the mixed instances policy's types, then the spot group's."""
+        type, or the mixed instances policy's types, then the spot group's. Types
+        selected by attributes (``instance_requirements``) are not known before launch
+        and are not listed."""
         mip = self.autoscaling_group.mixed_instances_policy
         if mip is None:
             fields = {self.launch_template.instance_type: f"{prefix}.launch_template.instance_type"}
         else:
             where = f"{prefix}.autoscaling_group.mixed_instances_policy.instance_types"
-            fields = {o.instance_type: where for o in mip.overrides()}
+            fields = dict.fromkeys(mip.explicit_types, where)
         spot = self.spot_autoscaling_group
-        for o in spot.overrides() if spot is not None else []:
-            fields.setdefault(o.instance_type, f"{prefix}.spot_autoscaling_group.instance_types")
+        for t in spot.explicit_types if spot is not None else []:
+            fields.setdefault(t, f"{prefix}.spot_autoscaling_group.instance_types")
         return fields
 
     @property
@@ -326,7 +346,7 @@ class FleetConfig(StrictModel):
                 )
             )
         mip = asg.mixed_instances_policy
-        if mip is not None and self.uses_spot and len(mip.instance_types) < 2:
+        if mip is not None and self.uses_spot and not mip.attribute_based and len(mip.instance_types) < 2:
             out.append(
                 (
                     "autoscaling_group.mixed_instances_policy.instance_types",
@@ -335,7 +355,7 @@ class FleetConfig(StrictModel):
                 )
             )
         spot = self.spot_autoscaling_group
-        if spot is not None and len(spot.instance_types) < 2:
+        if spot is not None and not spot.attribute_based and len(spot.instance_types) < 2:
             out.append(("spot_autoscaling_group.instance_types", "spot with a single instance type: list two or more"))
         preset = PRESETS[self.preset]
         # aws-rule: container-imds-hop-limit

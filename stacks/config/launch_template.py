@@ -21,6 +21,59 @@ def managed_policy_key(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+class CapacityReservationTarget(StrictModel):
+    """One reservation, or one resource group of reservations, to launch into
+    (``capacity_reservation_specification.capacity_reservation_target``)."""
+
+    capacity_reservation_id: str | None = Field(
+        None, pattern=r"^cr-[0-9a-f]{8,17}$", description="ID of an On-Demand Capacity Reservation or Capacity Block."
+    )
+    capacity_reservation_resource_group_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:resource-groups:[a-z0-9-]+:[0-9]{12}:group/[A-Za-z0-9_.-]{1,128}$",
+        description="ARN of a resource group of Capacity Reservations.",
+    )
+
+    def own_problems(self) -> list[FieldProblem]:
+        """Exactly one target (EC2 API reference, CapacityReservationTarget)."""
+        # aws-rule: capacity-reservation-one-target
+        if (self.capacity_reservation_id is None) == (self.capacity_reservation_resource_group_arn is None):
+            return [("", "give exactly one of capacity_reservation_id and capacity_reservation_resource_group_arn")]
+        return []
+
+
+class CapacityReservationSpecification(StrictModel):
+    """Whether instances launch into On-Demand Capacity Reservations
+    (``aws_launch_template.capacity_reservation_specification``; EC2 API reference,
+    LaunchTemplateCapacityReservationSpecificationRequest: "You can specify only one
+    option at a time")."""
+
+    capacity_reservation_preference: Literal["open", "none"] | None = Field(
+        None,
+        description="open: use any open reservation matching type, platform and AZ, else "
+        "On-Demand capacity; none: never use a reservation.",
+    )
+    capacity_reservation_target: CapacityReservationTarget | None = Field(
+        None, description="Launch into this reservation (or resource group) only."
+    )
+
+    def own_problems(self) -> list[FieldProblem]:
+        """A preference or a target, exactly one."""
+        # aws-rule: capacity-reservation-preference-or-target
+        if (self.capacity_reservation_preference is None) == (self.capacity_reservation_target is None):
+            return [("", "give exactly one of capacity_reservation_preference and capacity_reservation_target")]
+        return []
+
+
+class InstanceMarketOptions(StrictModel):
+    """Purchase option of the template (``aws_launch_template.instance_market_options``).
+    Only Capacity Blocks for ML: spot comes from the groups' mixed instances policies."""
+
+    market_type: Literal["capacity-block"] = Field(
+        ..., description="capacity-block: launch into the Capacity Block named by capacity_reservation_target."
+    )
+
+
 class LaunchTemplateConfig(StrictModel):
     """Launch template per fleet (``aws_launch_template``); never a launch configuration.
 
@@ -85,6 +138,17 @@ class LaunchTemplateConfig(StrictModel):
         "attachment is named after the policy name, so the names must differ.",
     )
     enable_monitoring: bool = Field(True, description="Detailed (1-minute) EC2 monitoring.")
+    capacity_reservation_specification: CapacityReservationSpecification | None = Field(
+        None,
+        description="Launch into On-Demand Capacity Reservations: a preference (open, none) or one "
+        "reservation to target. Default: none given, which AWS treats as open.",
+    )
+    instance_market_options: InstanceMarketOptions | None = Field(
+        None,
+        description="{market_type: capacity-block} launches into a Capacity Block for ML, which "
+        "capacity_reservation_specification.capacity_reservation_target.capacity_reservation_id "
+        "names. Default: On-Demand (spot comes from the groups).",
+    )
     secret_references: list[SecretReference] = Field(
         default_factory=list,
         max_length=50,
@@ -123,7 +187,30 @@ class LaunchTemplateConfig(StrictModel):
             out.append(("", "set exactly one of image_id and image_ssm_parameter"))
         if len(set(self.secret_references)) != len(self.secret_references):
             out.append(("secret_references", "lists a reference twice"))
-        return out + self._volume_problems()
+        return out + self._capacity_block_problems() + self._volume_problems()
+
+    @property
+    def capacity_block(self) -> bool:
+        """True when the instances launch into a Capacity Block for ML."""
+        return self.instance_market_options is not None
+
+    def _capacity_block_problems(self) -> list[FieldProblem]:
+        """A Capacity Block is a targeted reservation: the template names its ID
+        (Auto Scaling user guide, "Use Capacity Blocks for machine learning workloads":
+        "specify the Capacity Block's reservation ID and instance type",
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-template-capacity-blocks.html)."""
+        crs = self.capacity_reservation_specification
+        target = crs.capacity_reservation_target if crs is not None else None
+        # aws-rule: capacity-block-reservation-id
+        if self.capacity_block and (target is None or target.capacity_reservation_id is None):
+            return [
+                (
+                    "instance_market_options",
+                    "capacity-block needs the Capacity Block's reservation ID in "
+                    "capacity_reservation_specification.capacity_reservation_target.capacity_reservation_id",
+                )
+            ]
+        return []
 
     def _volume_problems(self) -> list[FieldProblem]:
         """EBS volume performance per type (EC2 API reference, EbsBlockDevice: Iops and

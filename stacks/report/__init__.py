@@ -8,7 +8,8 @@ config, and computes per fleet (one per ``aws_autoscaling_group``):
 - ``time_to_serve_new_instance_seconds``: launch to full traffic, cold and from a warm
   pool (model load budget + healthy threshold x interval + slow start);
 - ``capacity_after_az_loss``: in service right after the busiest AZ fails;
-- ``spot_share_percent`` and ``spot_pools`` (instance types x AZs);
+- ``spot_share_percent`` and ``spot_pools`` (instance types x AZs; for attribute-based
+  selection an estimate from the attributes, ``spot_pools_estimated``);
 - ``single_points_of_failure`` and ``warnings``;
 
 checks them against the config's optional ``resilience_objectives`` and draws a Mermaid

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .gpu_types import TABLE_DATE, estimate_types
 from .routing import listeners_and_routes, route_label, target_group_settings
 from .terraform import TerraformDoc, block, blocks, boolean, ceil_div, is_literal, number, ref_to, refs
 
@@ -70,6 +71,121 @@ def _finding(fid: str, message: str, **extra: Any) -> dict:
 # --------------------------------------------------------------------------------------
 # Fleets (one per aws_autoscaling_group)
 # --------------------------------------------------------------------------------------
+
+
+def serving_while_replacing(desired: int, min_healthy: float | None, max_healthy: float | None) -> int:
+    """Instances of ``desired`` kept in service while Auto Scaling replaces instances.
+
+    ``min_healthy``/``max_healthy`` are the percentages of an instance maintenance
+    policy or refresh, None for a group without a maintenance policy: AWS's default for
+    health check and lifetime replacements is terminate and launch, one instance at a
+    time ("Instance maintenance policies", default behaviours), so one instance is
+    missing until its replacement serves. With room above desired (``max_healthy``
+    percent of desired, rounded up: the console's "launch before terminating" is 100/110
+    for any group size) replacements launch first and ``min_healthy`` percent (rounded
+    up, RefreshPreferences API reference) stays in service; without room, one instance
+    at least is terminated first."""
+    if not desired:
+        return 0
+    if min_healthy is None:
+        return desired - 1
+    keep = ceil_div(int(desired * min_healthy), 100)
+    room = ceil_div(int(desired * (max_healthy or 100)), 100) - desired
+    return min(keep, desired if room >= 1 else desired - 1)
+
+
+def _alarm_metrics(tf: TerraformDoc, alarms: Any) -> list[str]:
+    """``metric (alarm name)`` of each alarm an instance refresh rolls back on
+    (references to ``aws_cloudwatch_metric_alarm`` or literal names)."""
+    out = []
+    for item in alarms if isinstance(alarms, list) else []:
+        name = ref_to(item, "aws_cloudwatch_metric_alarm")
+        alarm = tf.resource("aws_cloudwatch_metric_alarm", name) if name else None
+        if alarm is not None:
+            out.append(f"{alarm.get('metric_name')} ({alarm.get('alarm_name')})")
+        else:
+            out.append(str(item))
+    return out
+
+
+def _replacement(tf: TerraformDoc, asg: dict, desired: int, cold: int | None) -> dict:
+    """Capacity kept while instances are replaced: by the instance maintenance policy
+    (failed health checks of a still-serving instance's EC2 status, max instance
+    lifetime, AZ rebalancing) and by an instance refresh, with its rollback alarms."""
+    policy = block(asg.get("instance_maintenance_policy"))
+    min_h = number(policy.get("min_healthy_percentage")) if policy else None
+    max_h = number(policy.get("max_healthy_percentage")) if policy else None
+    launch_first = min_h is not None and min_h >= 100 and (max_h or 0) > 100
+    serving = serving_while_replacing(desired, min_h, max_h)
+    out: dict[str, Any] = {
+        "instance_maintenance_policy": None
+        if not policy
+        else {"min_healthy_percentage": min_h, "max_healthy_percentage": max_h},
+        "launch_before_terminate": launch_first,
+        "serving_instances": serving,
+        "percent_of_desired": percent(serving, desired),
+        "seconds_below_desired": 0 if serving >= desired else cold,
+        "instance_refresh": None,
+    }
+    refresh = block(asg.get("instance_refresh"))
+    if refresh:
+        prefs = block(refresh.get("preferences"))
+        r_min = number(prefs.get("min_healthy_percentage"))
+        r_min = 90 if r_min is None else r_min  # provider and API default
+        r_max = number(prefs.get("max_healthy_percentage")) or 100
+        r_serving = serving_while_replacing(desired, r_min, r_max)
+        alarms = _alarm_metrics(tf, block(prefs.get("alarm_specification")).get("alarms"))
+        auto = bool(boolean(prefs.get("auto_rollback")))
+        out["instance_refresh"] = {
+            "min_healthy_percentage": r_min,
+            "max_healthy_percentage": r_max,
+            "serving_instances": r_serving,
+            "percent_of_desired": percent(r_serving, desired),
+            "auto_rollback": auto,
+            "rollback_alarms": alarms,
+            "bad_rollout": (
+                "rolled back when an alarm fires or the refresh fails"
+                if auto and alarms
+                else "rolled back only when the refresh fails (instances not healthy in time)"
+                if auto
+                else "stopped when an alarm fires, not rolled back"
+                if alarms
+                else "rolled out to every instance: no alarm stops it, no rollback"
+            ),
+        }
+    return out
+
+
+def _az_impairment(tf: TerraformDoc, asg: dict, after_loss: int, desired: int) -> dict:
+    """What an impaired AZ (degraded, not gone) does to the fleet: with zonal shift on
+    the load balancer, traffic can be moved off it and the other AZs' instances serve
+    (the AZ-loss figure); with ``balanced-best-effort`` the group launches in the other
+    AZs when the impaired one cannot launch (EC2 Auto Scaling, "Availability Zone
+    distribution"; ARC zonal shift for Application Load Balancers)."""
+    shift = any(boolean(lb.get("enable_zonal_shift")) for lb in tf.resources("aws_lb").values())
+    strategy = block(asg.get("availability_zone_distribution")).get("capacity_distribution_strategy")
+    strategy = strategy or "balanced-only"  # AWS's default
+    return {
+        "zonal_shift": shift,
+        "capacity_distribution_strategy": strategy,
+        "serving_instances_during_zonal_shift": after_loss if shift else None,
+        "percent_of_desired_during_zonal_shift": percent(after_loss, desired) if shift else None,
+        "launches_in_other_azs": strategy == "balanced-best-effort",
+    }
+
+
+def _gray_failure(tgs: dict[str, dict], tf: TerraformDoc) -> dict:
+    """Whether a target that passes health checks but fails requests keeps its share:
+    automatic target weights (``weighted_random`` with anomaly mitigation on) move
+    traffic away from it (ELB user guide, "Automatic target weights")."""
+    raw = [tf.resources("aws_lb_target_group")[n] for n in tgs]
+    algorithms = sorted({t.get("load_balancing_algorithm_type") or "round_robin" for t in raw})
+    mitigated = bool(raw) and all(
+        t.get("load_balancing_algorithm_type") == "weighted_random"
+        and (t.get("load_balancing_anomaly_mitigation") or "off") == "on"
+        for t in raw
+    )
+    return {"load_balancing_algorithm_types": algorithms, "anomaly_mitigation": mitigated, "mitigated": mitigated}
 
 
 def _refers_to_group(value: Any, group_key: str, group_name: Any) -> bool:
@@ -138,9 +254,11 @@ def _purchase(tf: TerraformDoc, asg: dict) -> dict:
         types = []
         weights = False
         attribute_based = False
+        requirements: list[dict] = []
         for o in blocks(lt.get("override")):
             if o.get("instance_requirements"):
                 attribute_based = True
+                requirements.append(block(o["instance_requirements"]))
             if is_literal(o.get("instance_type")) and o.get("instance_type"):
                 types.append(str(o["instance_type"]))
             if o.get("weighted_capacity") is not None:
@@ -156,6 +274,7 @@ def _purchase(tf: TerraformDoc, asg: dict) -> dict:
         return {
             "instance_types": types,
             "attribute_based": attribute_based,
+            "instance_requirements": requirements,
             "weighted": weights,
             "on_demand_base_capacity": int(base) if base is not None else 0,
             "on_demand_percentage_above_base_capacity": int(pct) if pct is not None else 100,
@@ -168,6 +287,7 @@ def _purchase(tf: TerraformDoc, asg: dict) -> dict:
     return {
         "instance_types": [str(lt_type)] if is_literal(lt_type) and lt_type else [],
         "attribute_based": bool(lt.get("instance_requirements")),
+        "instance_requirements": [block(lt["instance_requirements"])] if lt.get("instance_requirements") else [],
         "weighted": False,
         "on_demand_base_capacity": 0,
         "on_demand_percentage_above_base_capacity": 0 if spot else 100,
@@ -294,11 +414,21 @@ def analyze_fleet(
     spot_max = max_size - on_demand_units(max_size, base, pct)
     uses_spot = spot_max > 0 or spot_desired > 0
     types = purchase["instance_types"]
-    spot_pools = len(types) * len(slots) if uses_spot else 0
+    estimated: list[str] = []
+    for req in purchase["instance_requirements"]:
+        found, gpu_only = estimate_types(req)
+        estimated += [t for t in found if t not in estimated and t not in types]
+        if uses_spot:
+            notes.append(
+                f"{where}: spot pools of attribute-based selection are an estimate: the attributes match "
+                f"{len(found)} GPU type(s) of the report's table (stacks/report/gpu_types.py, {TABLE_DATE}"
+                f"{'' if gpu_only else '; no accelerator asked, so CPU types match too: a lower bound'}) "
+                f"x {len(slots)} AZ(s); AWS chooses the types at launch"
+            )
+    pool_types = [*types, *estimated]
+    spot_pools = len(pool_types) * len(slots) if uses_spot else 0
     if purchase["weighted"]:
         notes.append(f"{where}: instance types have weighted capacity; capacity figures are in capacity units")
-    if purchase["attribute_based"]:
-        notes.append(f"{where}: attribute-based instance types; spot pools counted from listed types only")
 
     after_loss = desired - largest
     fleet: dict[str, Any] = {
@@ -336,11 +466,17 @@ def analyze_fleet(
         "spot_share_percent": percent(spot_desired, desired),
         "spot_share_percent_at_max_size": percent(spot_max, max_size),
         "spot_pools": spot_pools,
+        "spot_pools_estimated": bool(purchase["instance_requirements"]) and uses_spot,
+        "spot_pool_instance_types": pool_types if uses_spot else [],
         "health_checks": {
             n: {k: t[k] for k in ("interval", "timeout", "healthy_threshold", "unhealthy_threshold")}
             for n, t in tgs.items()
         },
     }
+
+    fleet["replacement"] = _replacement(tf, asg, desired, cold)
+    fleet["az_impairment"] = _az_impairment(tf, asg, after_loss, desired)
+    fleet["gray_failure"] = _gray_failure(tgs, tf)
 
     # Single points of failure ---------------------------------------------------------
     spof = []
@@ -361,11 +497,11 @@ def analyze_fleet(
                 f"({cold} s)",
             )
         )
-    if uses_spot and len(types) == 1:
+    if uses_spot and len(pool_types) == 1:
         spof.append(
             _finding(
                 "single-instance-type-with-spot",
-                f"{where}: spot capacity uses one instance type ({types[0]}): a reclaim of that "
+                f"{where}: spot capacity uses one instance type ({pool_types[0]}): a reclaim of that "
                 "type hits every spot instance in an AZ at once; list several types",
             )
         )
@@ -446,6 +582,25 @@ def analyze_fleet(
                 "stopped) before user data has downloaded the model, so the pool does not shorten time to serve",
             )
         )
+    repl = fleet["replacement"]
+    if desired and repl["serving_instances"] < desired:
+        warn.append(
+            _finding(
+                "replacement-below-desired",
+                f"{where}: replacing an instance (failed EC2 status check, max_instance_lifetime, AZ "
+                f"rebalancing) leaves {repl['serving_instances']} of {desired} serving"
+                + (f" for about {cold} s" if cold is not None else "")
+                + ": set an instance_maintenance_policy with min_healthy_percentage 100 to launch first",
+            )
+        )
+    if repl["instance_refresh"] is not None and not repl["instance_refresh"]["rollback_alarms"]:
+        warn.append(
+            _finding(
+                "refresh-without-rollback-alarms",
+                f"{where}: the instance refresh watches no alarm: a model or AMI that serves errors but passes "
+                "health checks is rolled out to every instance",
+            )
+        )
     if warm_info is not None and warm_info["instances_at_desired_capacity"] == 0:
         warn.append(_finding("warm-pool-empty", f"{where}: the warm pool holds no instances at desired capacity"))
     fleet["warnings"] = warn
@@ -520,7 +675,8 @@ def combine_groups(where: str, members: list[dict]) -> dict:
     Capacities and per-AZ counts add up; capacity after AZ loss, spot share and spot pools
     are recomputed over all groups; time to serve is the slowest cold start and the
     fastest warm-pool start; capacity-based findings are recomputed for the fleet as a
-    whole. Each group's own figures stay under ``groups``.
+    whole, and so is the capacity during a zonal shift. Replacement figures are the main
+    group's. Each group's own figures stay under ``groups``.
     """
     main = members[0]
     out = dict(main)
@@ -548,10 +704,12 @@ def combine_groups(where: str, members: list[dict]) -> dict:
     out["spot_share_percent"] = percent(spot_d, desired)
     out["spot_share_percent_at_max_size"] = percent(spot_m, out["max_size"])
     spot_members = [m for m in members if m["spot_pools"]]
-    spot_types = list(dict.fromkeys(t for m in spot_members for t in m["instance_types"]))
+    spot_types = list(dict.fromkeys(t for m in spot_members for t in m["spot_pool_instance_types"]))
     out["spot_pools"] = len(
-        {(t, az) for m in spot_members for t in m["instance_types"] for az in m["availability_zones"]}
+        {(t, az) for m in spot_members for t in m["spot_pool_instance_types"] for az in m["availability_zones"]}
     )
+    out["spot_pools_estimated"] = any(m["spot_pools_estimated"] for m in spot_members)
+    out["spot_pool_instance_types"] = spot_types
     out["instance_types"] = list(dict.fromkeys(t for m in members for t in m["instance_types"]))
     warm_values = [m["time_to_serve_new_instance_seconds"]["warm_pool"] for m in members]
     warm_values = [v for v in warm_values if v is not None]
@@ -561,6 +719,13 @@ def combine_groups(where: str, members: list[dict]) -> dict:
         "warm_pool": min(warm_values) if warm_values else None,
     }
     out["warm_pool"] = next((m["warm_pool"] for m in members if m["warm_pool"]), None)
+    shift = main["az_impairment"]["zonal_shift"]
+    out["az_impairment"] = {
+        **main["az_impairment"],
+        "serving_instances_during_zonal_shift": desired - largest if shift else None,
+        "percent_of_desired_during_zonal_shift": percent(desired - largest, desired) if shift else None,
+        "launches_in_other_azs": all(m["az_impairment"]["launches_in_other_azs"] for m in members),
+    }
 
     spof = [f for m in members for f in m["single_points_of_failure"] if f["id"] not in _PER_GROUP_FINDINGS]
     if len(per_az) < 2:

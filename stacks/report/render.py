@@ -32,9 +32,36 @@ def fleet_row(name: str, fleet: dict) -> list[str]:
         _s(serve["warm_pool"]),
         f"{loss['instances']} of {fleet['desired_capacity']} ({loss['percent_of_desired']}%)",
         f"{fleet['spot_share_percent']}% ({fleet['spot_share_percent_at_max_size']}%)",
-        str(fleet["spot_pools"]),
+        f"~{fleet['spot_pools']} (estimate)" if fleet.get("spot_pools_estimated") else str(fleet["spot_pools"]),
         str(len(fleet["single_points_of_failure"])),
     ]
+
+
+def mechanisms(fleet: dict) -> str:
+    """One line on the fleet's fault mechanisms: capacity while an instance is replaced
+    and during an instance refresh, what a bad rollout does, AZ impairment, gray failures."""
+    repl, az, gray = fleet["replacement"], fleet["az_impairment"], fleet["gray_failure"]
+    desired = fleet["desired_capacity"]
+    parts = [
+        f"replacing keeps {repl['serving_instances']} of {desired} serving"
+        + (" (launch before terminate)" if repl["launch_before_terminate"] else " (terminate first)")
+    ]
+    refresh = repl["instance_refresh"]
+    if refresh is not None:
+        parts.append(f"refresh keeps {refresh['serving_instances']} of {desired}, bad rollout {refresh['bad_rollout']}")
+        if refresh["rollback_alarms"]:
+            parts.append("rollback alarms " + ", ".join(refresh["rollback_alarms"]))
+    parts.append(
+        "AZ impairment: "
+        + (
+            f"zonal shift keeps {az['serving_instances_during_zonal_shift']} of {desired}"
+            if az["zonal_shift"]
+            else "no zonal shift"
+        )
+        + f", {az['capacity_distribution_strategy']}"
+    )
+    parts.append("gray failures " + ("mitigated (automatic target weights)" if gray["mitigated"] else "not mitigated"))
+    return "; ".join(parts)
 
 
 def text_table(rows: list[list[str]]) -> list[str]:
@@ -76,6 +103,7 @@ def render_text(stacks: dict[str, dict], sources: dict[str, str | None]) -> str:
             origin = f"objectives from {src}"
         out.append(f"== stack {name} ({origin})")
         out.extend(text_table([fleet_row(f, fleet) for f, fleet in stack["fleets"].items()]))
+        out.extend(f"{f}: {mechanisms(fleet)}" for f, fleet in stack["fleets"].items())
         spof = _findings(stack)
         out.append(f"single points of failure: {len(spof) or 'none'}")
         out.extend(f"  - [{f['id']}] {f['message']}" for f in spof)
@@ -105,6 +133,8 @@ def render_markdown_summary(name: str, stack: dict) -> str:
     ]
     for fname, fleet in stack["fleets"].items():
         lines.append("| " + " | ".join(_md_cell(c) for c in fleet_row(fname, fleet)) + " |")
+    lines.append("")
+    lines.extend(f"- {_md_cell(fname)}: {_md_cell(mechanisms(fleet))}" for fname, fleet in stack["fleets"].items())
     lines.append("")
     spof = _findings(stack)
     lines.append(f"Single points of failure: {len(spof) or 'none'}")

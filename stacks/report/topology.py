@@ -140,6 +140,9 @@ def mermaid(doc: dict, report: dict) -> str:
         shown = asg.get("name") if is_literal(asg.get("name")) else key
         types = fleet["instance_types"]
         type_line = ", ".join(types[:4]) + (f" +{len(types) - 4} more" if len(types) > 4 else "")
+        if fleet.get("spot_pools_estimated"):
+            found = len(fleet["spot_pool_instance_types"]) - len(types)
+            type_line = ", ".join(filter(None, [type_line, f"attribute-based (~{found} types)"]))
         spot = ""
         if fleet["spot_pools"]:
             spot = (

@@ -24,8 +24,10 @@ then ``terraform`` in ``cdktf.out/stacks/<name>``):
 6. a ``desired_capacity``-only change, with a scaling policy owning the capacity,
    plans no change; then the change-safety steps of the example that has the feature
    (tests/e2e/change_steps.py): dev changes a health check path its script does not
-   read, adds lifecycle hooks to the running group and has a tainted group planned
-   create-before-destroy; prod-multi (which keeps the sizes its schedules set, step 3b)
+   read, adds lifecycle hooks to the running group, has a tainted group planned
+   create-before-destroy and goes through the canary promotion flow of docs/canary.md
+   (a candidate fleet added at weight 0, raised, promoted, the old fleet removed);
+   prod-multi (which keeps the sizes its schedules set, step 3b)
    changes the model load time of hooked groups, is refused two warm pool changes and
    moves from a warm pool to a mixed instances policy in two applies;
 7. ``destroy`` leaves no load balancer, target group, ASG, launch template, scaling policy,
@@ -70,6 +72,7 @@ from emulator import (
 from helpers import EXAMPLES, copy_project, run_main, terraform, terraform_env
 
 from stacks.config import EnvironmentConfig, load_config
+from stacks.config.listener_rule import Forward
 from stacks.user_data import LAUNCH_HOOK, TERMINATION_HOOK
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +95,14 @@ def forward_target(action: dict) -> str:
     groups = action["ForwardConfig"]["TargetGroups"]
     assert len(groups) == 1, action
     return groups[0]["TargetGroupArn"]
+
+
+def forward_weights(action: dict) -> dict[str, int]:
+    """Target group ARN -> weight of a forward action (a plain one: its group at 1)."""
+    assert action["Type"] == "forward", action
+    if action.get("TargetGroupArn") and "ForwardConfig" not in action:
+        return {action["TargetGroupArn"]: 1}
+    return {t["TargetGroupArn"]: t.get("Weight", 1) for t in action["ForwardConfig"]["TargetGroups"]}
 
 
 def plan_messages(stdout: str) -> list[dict]:
@@ -261,6 +272,7 @@ class Lifecycle(ChangeSteps):
                     "6c tainted group planned create-before-destroy",
                     lambda: self.taint_plans_create_before_destroy("chat"),
                 ),
+                ("6d canary promotion, five steps", lambda: self.canary_promotion("chat", "chatnext")),
             ]
         if self.name == "prod-multi":
             return [
@@ -301,6 +313,7 @@ class Lifecycle(ChangeSteps):
         }
         assert attrs["idle_timeout.timeout_seconds"] == str(cfg.effective_idle_timeout)
         assert attrs["deletion_protection.enabled"] == str(cfg.deletion_protection).lower()
+        assert attrs["zonal_shift.config.enabled"] == str(cfg.load_balancer.enable_zonal_shift).lower()
         assert (
             attrs["routing.http.drop_invalid_header_fields.enabled"]
             == str(cfg.load_balancer.drop_invalid_header_fields).lower()
@@ -311,7 +324,6 @@ class Lifecycle(ChangeSteps):
         listeners = {
             ls["Port"]: ls for ls in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
         }
-        default_tg = out[f"{cfg.default_fleet}_target_group_arn"]
         if cfg.load_balancer.certificate_arn:
             assert sorted(listeners) == [80, 443]
             http, https = listeners[80], listeners[443]
@@ -330,7 +342,7 @@ class Lifecycle(ChangeSteps):
             serving = listeners[80]
             assert serving["Protocol"] == "HTTP"
         [forward] = serving["DefaultActions"]
-        assert forward_target(forward) == default_tg
+        self.check_route(forward, cfg.default_fleet, out)
         self.serving_listener_arn = serving["ListenerArn"]
 
         for fleet_name, fleet in cfg.fleets.items():
@@ -356,10 +368,9 @@ class Lifecycle(ChangeSteps):
             else:
                 policy = group["MixedInstancesPolicy"]
                 spec = policy["LaunchTemplate"]["LaunchTemplateSpecification"]
-                assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == [
-                    o.instance_type for o in mip.overrides()
-                ]
+                self.check_overrides(policy["LaunchTemplate"]["Overrides"], mip.overrides())
                 dist = policy["InstancesDistribution"]
+                assert dist["OnDemandAllocationStrategy"] == mip.effective_on_demand_allocation_strategy
                 assert dist["OnDemandBaseCapacity"] == mip.on_demand_base_capacity
                 assert dist["OnDemandPercentageAboveBaseCapacity"] == mip.on_demand_percentage_above_base_capacity
                 assert dist["SpotAllocationStrategy"] == mip.spot_allocation_strategy
@@ -446,9 +457,7 @@ class Lifecycle(ChangeSteps):
         assert not asg.describe_warm_pool(AutoScalingGroupName=spot_name).get("WarmPoolConfiguration")
         if spot.effective_desired_capacity > 0:
             policy = g["MixedInstancesPolicy"]
-            assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == [
-                o.instance_type for o in spot.overrides()
-            ]
+            self.check_overrides(policy["LaunchTemplate"]["Overrides"], spot.overrides())
             dist = policy["InstancesDistribution"]
             assert (dist["OnDemandBaseCapacity"], dist["OnDemandPercentageAboveBaseCapacity"]) == (0, 0)
         # else: moto gap, named: a group created with desired capacity 0 comes back
@@ -487,7 +496,25 @@ class Lifecycle(ChangeSteps):
                 wanted["host-header"] = sorted(want.host_headers)
             assert conditions == wanted
             [action] = rule["Actions"]
-            assert forward_target(action) == out[f"{fleet_name}_target_group_arn"]
+            self.check_route(action, fleet_name, out)
+
+    def check_route(self, action: dict, fleet_name: str, out: dict) -> None:
+        """The forward action of ``fleet_name``'s route: its target group alone, or with
+        canaries sharing the route (docs/canary.md) each target group at its weight."""
+        canaries = self.cfg.canaries(fleet_name)
+        own = out[f"{fleet_name}_target_group_arn"]
+        if not canaries:
+            assert forward_target(action) == own
+            return
+        expected = {own: self.cfg.route_weight(fleet_name)}
+        expected |= {out[f"{name}_target_group_arn"]: weight for name, weight in canaries.items()}
+        assert forward_weights(action) == expected, action
+        stickiness = (self.cfg.fleets[fleet_name].forward or Forward()).stickiness
+        got = action["ForwardConfig"].get("TargetGroupStickinessConfig", {})
+        if stickiness is not None and stickiness.enabled:
+            assert (got.get("Enabled"), got.get("DurationSeconds")) == (True, stickiness.duration), got
+        else:
+            assert not got.get("Enabled"), got
 
     def check_alarms(self, out: dict) -> None:
         """Three alarms per fleet (unhealthy hosts, target 5XX, p99 response time) on the
@@ -559,6 +586,17 @@ class Lifecycle(ChangeSteps):
         assert attrs["deregistration_delay.timeout_seconds"] == str(fleet.effective_deregistration_delay)
         assert attrs["slow_start.duration_seconds"] == str(fleet.effective_slow_start)
         assert attrs["load_balancing.algorithm.type"] == t.load_balancing_algorithm_type
+        # Gray failures: automatic target weights where the algorithm allows them.
+        assert attrs.get("load_balancing.algorithm.anomaly_mitigation", "off") == (
+            t.effective_anomaly_mitigation or "off"
+        )
+        routing = t.target_group_health.unhealthy_state_routing
+        if routing is not None:
+            prefix = "target_group_health.unhealthy_state_routing.minimum_healthy_targets"
+            assert (attrs[f"{prefix}.count"], attrs[f"{prefix}.percentage"]) == (
+                str(routing.minimum_healthy_targets_count),
+                str(routing.minimum_healthy_targets_percentage),
+            )
 
     def check_launch_template(self, fleet, template: dict) -> None:
         lt = fleet.launch_template
@@ -581,6 +619,31 @@ class Lifecycle(ChangeSteps):
             assert data["InstanceType"] == lt.instance_type
         else:
             assert "InstanceType" not in data, "the mixed instances policy chooses the types"
+        crs = lt.capacity_reservation_specification
+        if crs is not None and crs.capacity_reservation_preference is not None:
+            assert data["CapacityReservationSpecification"] == {
+                "CapacityReservationPreference": crs.capacity_reservation_preference
+            }
+
+    @staticmethod
+    def check_overrides(deployed: list[dict], overrides: list) -> None:
+        """The group's overrides are the config's, in order: named types, or instance
+        requirements (attribute-based selection) with their vCPU, memory and accelerator
+        attributes as configured."""
+        assert [o.get("InstanceType") for o in deployed] == [o.instance_type for o in overrides]
+        for got, want in zip(deployed, overrides, strict=True):
+            req = want.instance_requirements
+            if req is None:
+                assert "InstanceRequirements" not in got
+                continue
+            ir = got["InstanceRequirements"]
+            assert ir["VCpuCount"] == {k.title(): v for k, v in req.vcpu_count.model_dump(exclude_none=True).items()}
+            assert ir["MemoryMiB"]["Min"] == req.memory_mib.min
+            assert ir.get("AcceleratorManufacturers", []) == req.accelerator_manufacturers
+            if req.accelerator_count is not None:
+                assert ir["AcceleratorCount"] == {
+                    k.title(): v for k, v in req.accelerator_count.model_dump(exclude_none=True).items()
+                }
 
     def expected_ami(self, fleet) -> str:
         lt = fleet.launch_template
@@ -674,7 +737,7 @@ class Lifecycle(ChangeSteps):
             elb.describe_target_groups(TargetGroupArns=[old_tg])
         assert gone.value.response["Error"]["Code"] == "TargetGroupNotFound"
         [forward] = elb.describe_listeners(ListenerArns=[self.serving_listener_arn])["Listeners"][0]["DefaultActions"]
-        assert forward_target(forward) == new_tg
+        assert new_tg in forward_weights(forward)
         group_name = out[f"{fleet_name}_autoscaling_group_name"]
         [group] = self.aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])[
             "AutoScalingGroups"
