@@ -16,7 +16,7 @@ from .config import EnvironmentConfig
 from .deployed import DeployedGroup, DeployedLoadBalancer
 from .fleet import FleetGroup
 from .launch_checks import LaunchChecks
-from .load_balancer import ListenerRoute, LoadBalancer
+from .load_balancer import ListenerRoute, LoadBalancer, WeightedTargets
 from .log_encryption import LogsKey
 from .network import Network
 from .outputs import FleetOutputs, Outputs
@@ -47,6 +47,24 @@ def add_provider(stack: TerraformStack, cfg: EnvironmentConfig) -> None:
     """The AWS provider for ``cfg.region``, with the environment's default tags."""
     aws.provider.AwsProvider(
         stack, "aws", region=cfg.region, default_tags=[aws.provider.AwsProviderDefaultTags(tags=cfg.default_tags)]
+    )
+
+
+def route_weights(
+    cfg: EnvironmentConfig, fleet_name: str, target_groups: dict[str, TargetGroup]
+) -> WeightedTargets | None:
+    """The weights of the route of ``fleet_name`` when canary fleets share it (None: it
+    forwards to that fleet alone), docs/canary.md."""
+    canaries = cfg.canaries(fleet_name)
+    if not canaries:
+        return None
+    forward = cfg.fleets[fleet_name].forward
+    stickiness = forward.stickiness if forward is not None else None
+    return WeightedTargets(
+        weight=cfg.route_weight(fleet_name),
+        canaries=tuple((target_groups[name].target_group_arn, weight) for name, weight in canaries.items()),
+        stickiness_duration=stickiness.duration if stickiness is not None else None,
+        stickiness_enabled=stickiness.enabled if stickiness is not None else True,
     )
 
 
@@ -128,8 +146,14 @@ def add_environment(
         subnet_ids=network.private_subnet_ids if internal else network.public_subnet_ids,
         security_group_id=sgs.alb_security_group_id,
         default_target_group_arn=target_groups[cfg.default_fleet].target_group_arn,
+        default_weights=route_weights(cfg, cfg.default_fleet, target_groups),
         routes=[
-            ListenerRoute(fleet_name, fleet.listener_rule, target_groups[fleet_name].target_group_arn)
+            ListenerRoute(
+                fleet_name,
+                fleet.listener_rule,
+                target_groups[fleet_name].target_group_arn,
+                route_weights(cfg, fleet_name, target_groups),
+            )
             for fleet_name, fleet in cfg.fleets.items()
             if fleet.listener_rule is not None
         ],

@@ -9,6 +9,12 @@
 - One ``aws_lb_listener_rule`` per non-default fleet on the serving listener, routing by
   path and/or host with the configured priority. Rule construct IDs are the fleet names,
   so reordering fleets in the config does not churn the plan.
+- A route (default action or rule) that canary fleets share forwards with a weighted
+  ``forward`` block (one ``target_group {arn, weight}`` per fleet, optional
+  ``stickiness``; ELB user guide, "Listener rules", forward actions:
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-action-types.html);
+  a route to one fleet keeps the plain ``target_group_arn``. A weight change updates the
+  listener or rule in place (ModifyListener / ModifyRule), docs/canary.md.
 """
 
 from __future__ import annotations
@@ -26,12 +32,45 @@ from .parts import Part
 
 
 @dataclass(frozen=True)
+class WeightedTargets:
+    """What a route shares with its canaries: the route's own fleet's target group
+    ``weight`` (0-999), the canaries' target group ARNs with their weights, and the
+    stickiness duration in seconds (None: no stickiness block; ``stickiness_enabled``
+    False writes the block turned off)."""
+
+    weight: int
+    canaries: tuple[tuple[str, int], ...]
+    stickiness_duration: int | None = None
+    stickiness_enabled: bool = True
+
+
+@dataclass(frozen=True)
 class ListenerRoute:
-    """A non-default fleet's way in: its ``listener_rule`` and its target group's ARN."""
+    """A non-default fleet's way in: its ``listener_rule``, its target group's ARN and,
+    when canaries share the rule, their weights."""
 
     fleet_name: str
     rule: ListenerRule
     target_group_arn: str
+    weights: WeightedTargets | None = None
+
+
+def forward_action(target_group_arn: str, weights: WeightedTargets | None) -> dict[str, Any]:
+    """The arguments of a ``forward`` action (listener default action or rule action,
+    which share their shape): ``target_group_arn`` alone, or with ``weights`` a
+    ``forward`` block of ``target_group {arn, weight}`` (the route's own first) and
+    ``stickiness {duration, enabled}``."""
+    if weights is None or not weights.canaries:
+        return {"type": "forward", "target_group_arn": target_group_arn}
+    forward: dict[str, Any] = {
+        "target_group": [
+            {"arn": target_group_arn, "weight": weights.weight},
+            *({"arn": arn, "weight": weight} for arn, weight in weights.canaries),
+        ]
+    }
+    if weights.stickiness_duration is not None:
+        forward["stickiness"] = {"duration": weights.stickiness_duration, "enabled": weights.stickiness_enabled}
+    return {"type": "forward", "forward": forward}
 
 
 class LoadBalancer(Part):
@@ -39,7 +78,8 @@ class LoadBalancer(Part):
 
     Takes the ``load_balancer`` section, the effective ``idle_timeout`` (seconds) and
     ``deletion_protection``, the subnets and security group, the target group ARN of
-    the default fleet and one :class:`ListenerRoute` per other fleet, plan-time
+    the default fleet (with ``default_weights`` when canaries share the default
+    action) and one :class:`ListenerRoute` per other fleet, plan-time
     ``preconditions`` on the subnets, the access log bucket name (None: no access logs)
     and ``depends_on`` (resources the ALB waits for, such as the log bucket's policy).
     Attributes: ``alb_arn``, ``alb_arn_suffix``, ``alb_dns_name`` and ``alb_zone_id``
@@ -58,6 +98,7 @@ class LoadBalancer(Part):
         subnet_ids: Sequence[str],
         security_group_id: str,
         default_target_group_arn: str,
+        default_weights: WeightedTargets | None = None,
         routes: Sequence[ListenerRoute] = (),
         preconditions: Sequence[Precondition] = (),
         access_logs_bucket: str | None = None,
@@ -94,7 +135,7 @@ class LoadBalancer(Part):
             depends_on=list(depends_on) or None,
         )
         self.alb_arn = alb_arn = self._alb.arn
-        forward = [aws.lb_listener.LbListenerDefaultAction(type="forward", target_group_arn=default_target_group_arn)]
+        forward = [aws.lb_listener.LbListenerDefaultAction(**forward_action(default_target_group_arn, default_weights))]
         if lb.certificate_arn:
             aws.lb_listener.LbListener(
                 self.stack,
@@ -154,7 +195,7 @@ class LoadBalancer(Part):
                 self.element_id(f"rule-{route.fleet_name}"),
                 listener_arn=listener_arn,
                 priority=rule.priority,
-                action=[mod.LbListenerRuleAction(type="forward", target_group_arn=route.target_group_arn)],
+                action=[mod.LbListenerRuleAction(**forward_action(route.target_group_arn, route.weights))],
                 condition=conditions,
                 tags={"fleet": route.fleet_name},
                 # Moving to another listener (a certificate added) replaces a rule: the new

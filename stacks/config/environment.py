@@ -8,6 +8,7 @@ from .alarms import AlarmsConfig
 from .backend import BackendConfig, LocalBackend
 from .base import FieldProblem, StrictModel
 from .fleet import FleetConfig
+from .listener_rule import WEIGHT_TOTAL
 from .load_balancer import LoadBalancerConfig
 from .network import NetworkConfig
 from .objectives import ResilienceObjectives
@@ -111,10 +112,29 @@ class EnvironmentConfig(StrictModel):
 
     @property
     def default_fleet(self) -> str:
-        """Name of the fleet behind the listeners' default action."""
-        if len(self.fleets) == 1:
-            return next(iter(self.fleets))
+        """Name of the fleet behind the listeners' default action (canaries aside: they
+        share a route, docs/canary.md)."""
+        routed = [name for name, fleet in self.fleets.items() if fleet.canary is None]
+        if len(routed) == 1:
+            return routed[0]
         return next(name for name, fleet in self.fleets.items() if fleet.default)
+
+    def canaries(self, fleet_name: str) -> dict[str, int]:
+        """The canary fleets sharing the route of ``fleet_name``, each with its target
+        group weight, in config order (empty: the route forwards to that fleet alone)."""
+        return {
+            name: fleet.canary.weight
+            for name, fleet in self.fleets.items()
+            if fleet.canary is not None and fleet.canary.of == fleet_name
+        }
+
+    def route_weight(self, fleet_name: str) -> int:
+        """Target group weight of ``fleet_name`` in its own weighted route: its
+        ``forward.weight``, else 100 minus its canaries' weights (at least 0)."""
+        forward = self.fleets[fleet_name].forward
+        if forward is not None and forward.weight is not None:
+            return forward.weight
+        return max(0, WEIGHT_TOTAL - sum(self.canaries(fleet_name).values()))
 
     @property
     def creates_log_groups(self) -> bool:

@@ -1,6 +1,7 @@
 """Target groups, listeners and listener rules of a synthesized stack, read from its
 Terraform JSON: each target group's health check, drain and slow start settings (AWS
-defaults filled in), and which listener or rule forwards to which target groups."""
+defaults filled in), and which listener or rule forwards to which target groups, with
+their weights when a weighted ``forward`` block shares the route (docs/canary.md)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,35 @@ def _action_target_groups(action: dict) -> list[str]:
     return sorted(set(names))
 
 
+#: Weight of a target group in a ``forward`` block that gives none (ELB API
+#: ``TargetGroupTuple.Weight``: "The default value is 1").
+DEFAULT_TARGET_GROUP_WEIGHT = 1
+
+
+def _action_weights(action: dict) -> dict[str, int | None]:
+    """Target group name -> weight of a weighted ``forward`` block (None: the weight is
+    an expression known at plan time only); empty for a plain forward to one group."""
+    weights: dict[str, int | None] = {}
+    for fwd in blocks(action.get("forward")):
+        for tg in blocks(fwd.get("target_group")):
+            name = ref_to(tg.get("arn"), "aws_lb_target_group")
+            if name:
+                weight = number(tg.get("weight")) if "weight" in tg else DEFAULT_TARGET_GROUP_WEIGHT
+                weights[name] = int(weight) if weight is not None else None
+    return dict(sorted(weights.items()))
+
+
+def _action_stickiness(action: dict) -> int | None:
+    """Seconds a weighted ``forward`` block keeps a client on its target group (None:
+    no stickiness, or turned off)."""
+    for fwd in blocks(action.get("forward")):
+        sticky = block(fwd.get("stickiness"))
+        if sticky and boolean(sticky.get("enabled")) is True:
+            duration = number(sticky.get("duration"))
+            return int(duration) if duration is not None else None
+    return None
+
+
 def _describe_action(action: dict) -> str:
     kind = action.get("type", "forward")
     if kind == "redirect":
@@ -100,7 +130,9 @@ def listeners_and_routes(tf: TerraformDoc) -> tuple[dict[str, dict], list[dict]]
     """Listeners (by resource name) and every route from a listener to an action.
 
     A route is ``{"listener", "kind": "default"|"rule", "rule", "priority",
-    "conditions", "action", "target_groups"}``, sorted by listener then priority.
+    "conditions", "action", "target_groups", "weights", "stickiness_seconds"}``
+    (``weights``: target group -> weight for a weighted forward, else empty), sorted by
+    listener then priority.
     """
     listeners: dict[str, dict] = {}
     routes: list[dict] = []
@@ -120,6 +152,8 @@ def listeners_and_routes(tf: TerraformDoc) -> tuple[dict[str, dict], list[dict]]
                     "conditions": [],
                     "action": _describe_action(action),
                     "target_groups": _action_target_groups(action),
+                    "weights": _action_weights(action),
+                    "stickiness_seconds": _action_stickiness(action),
                 }
             )
     for name, rule in tf.resources("aws_lb_listener_rule").items():
@@ -134,6 +168,8 @@ def listeners_and_routes(tf: TerraformDoc) -> tuple[dict[str, dict], list[dict]]
                     "conditions": _describe_conditions(rule),
                     "action": _describe_action(action),
                     "target_groups": _action_target_groups(action),
+                    "weights": _action_weights(action),
+                    "stickiness_seconds": _action_stickiness(action),
                 }
             )
     routes.sort(key=lambda r: (str(r["listener"]), r["kind"] != "default", r["priority"] or 0, str(r["rule"])))
@@ -147,10 +183,21 @@ def listener_label(listener: dict) -> str:
 
 
 def route_label(route: dict, listeners: dict[str, dict]) -> str:
-    """``HTTPS :443 default`` / ``HTTPS :443 rule 10 (path /v1/*)``."""
+    """``HTTPS :443 default`` / ``HTTPS :443 rule 10 (path /v1/*)``, with the weights
+    of a weighted route: ``HTTPS :443 default, weights fleet-chat-tg 90 / fleet-chatnext-tg
+    10, sticky 3600 s`` (target group names without ``_target_group``)."""
     where = listener_label(listeners.get(route["listener"], {})) if route["listener"] in listeners else "listener"
     if route["kind"] == "default":
-        return f"{where} default"
-    conds = "; ".join(route["conditions"])
-    prio = route["priority"]
-    return f"{where} rule {prio}" + (f" ({conds})" if conds else "")
+        label = f"{where} default"
+    else:
+        conds = "; ".join(route["conditions"])
+        label = f"{where} rule {route['priority']}" + (f" ({conds})" if conds else "")
+    weights = route.get("weights") or {}
+    if len(weights) > 1:
+        shown = " / ".join(
+            f"{name.removesuffix('_target_group')} {'?' if w is None else w}" for name, w in weights.items()
+        )
+        label += f", weights {shown}"
+        if route.get("stickiness_seconds"):
+            label += f", sticky {route['stickiness_seconds']} s"
+    return label

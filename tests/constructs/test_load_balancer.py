@@ -6,7 +6,7 @@ from cdktf import Fn, Op, Precondition
 from construct_testing import aws, build, expose, ref
 
 from stacks.config import ListenerRule, LoadBalancerConfig
-from stacks.load_balancer import ListenerRoute, LoadBalancer
+from stacks.load_balancer import ListenerRoute, LoadBalancer, WeightedTargets, forward_action
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 SUBNETS = ["subnet-0a000000000000001", "subnet-0a000000000000002"]
@@ -15,7 +15,7 @@ DEFAULT_TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ch
 EMBED_TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/embed/2"
 
 
-def alb(routes=(), **section):
+def alb(routes=(), default_weights=None, **section):
     lb = LoadBalancerConfig.model_validate({"ingress_cidr_blocks": ["10.0.0.0/8"], **section})
 
     def make(stack):
@@ -29,6 +29,7 @@ def alb(routes=(), **section):
             subnet_ids=SUBNETS,
             security_group_id=SG,
             default_target_group_arn=DEFAULT_TG,
+            default_weights=default_weights,
             routes=list(routes),
         )
         expose(stack, arn=made.alb_arn, suffix=made.alb_arn_suffix, dns=made.alb_dns_name, zone=made.alb_zone_id)
@@ -116,3 +117,48 @@ def test_access_logs_preconditions_and_dependencies():
     assert lb["depends_on"] == ["aws_sns_topic.bucket_policy_stand_in"]
     assert lb["lifecycle"]["precondition"][0]["error_message"] == "two AZs"
     assert lb["enable_deletion_protection"] is False and "prevent_destroy" not in lb["lifecycle"]
+
+
+CANARY_TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chatnext/3"
+
+
+def test_canaries_make_the_default_action_a_weighted_forward():
+    weights = WeightedTargets(weight=90, canaries=((CANARY_TG, 10),), stickiness_duration=600)
+    built, _ = alb(default_weights=weights, certificate_arn=CERT)
+    listeners = built.resources("aws_lb_listener")
+    # The redirect stays as it is; the serving listener forwards with weights.
+    assert listeners["load_balancer_http"]["default_action"][0]["type"] == "redirect"
+    assert listeners["load_balancer_https"]["default_action"] == [
+        {
+            "type": "forward",
+            "forward": {
+                "target_group": [{"arn": DEFAULT_TG, "weight": 90}, {"arn": CANARY_TG, "weight": 10}],
+                "stickiness": {"duration": 600, "enabled": True},
+            },
+        }
+    ]
+
+
+def test_canaries_make_a_rule_a_weighted_forward_without_stickiness_by_default():
+    rule = ListenerRule(priority=10, path_patterns=["/v1/embeddings*"])
+    weights = WeightedTargets(weight=100, canaries=((CANARY_TG, 0),))
+    built, _ = alb(routes=[ListenerRoute("embed", rule, EMBED_TG, weights)])
+    [listener_rule] = built.resources("aws_lb_listener_rule").values()
+    assert listener_rule["action"] == [
+        {
+            "type": "forward",
+            "forward": {"target_group": [{"arn": EMBED_TG, "weight": 100}, {"arn": CANARY_TG, "weight": 0}]},
+        }
+    ]
+    # The default action without canaries keeps its plain form (no change for existing stacks).
+    [listener] = built.resources("aws_lb_listener").values()
+    assert listener["default_action"] == [{"target_group_arn": DEFAULT_TG, "type": "forward"}]
+
+
+def test_forward_action_without_canaries_is_the_plain_target_group():
+    assert forward_action(DEFAULT_TG, None) == forward_action(DEFAULT_TG, WeightedTargets(weight=5, canaries=()))
+    assert forward_action(DEFAULT_TG, None) == {"type": "forward", "target_group_arn": DEFAULT_TG}
+    off = forward_action(
+        DEFAULT_TG, WeightedTargets(1, ((CANARY_TG, 1),), stickiness_duration=60, stickiness_enabled=False)
+    )
+    assert off["forward"]["stickiness"] == {"duration": 60, "enabled": False}

@@ -11,7 +11,11 @@ checked in the plan's actions and in the emulator's state afterwards.
   (only the target group changes), and the warm pool to mixed instances move in its two
   safe applies;
 - kept: sizes a scheduled action set survive a re-plan;
-- a tainted group is planned create-before-destroy.
+- a tainted group is planned create-before-destroy;
+- the canary promotion flow of docs/canary.md on the default route: a candidate fleet
+  added at weight 0, raised to 10 and 50, promoted, the old fleet removed; each step's
+  plan classified by the change-effects tool (tests/change_words.py) and the weights
+  read back from the emulator's listener.
 
 Emulator gaps worked around here, each by name where it applies: moto never runs
 scheduled actions (the test makes the group change a firing action would make), and
@@ -23,6 +27,9 @@ applied).
 from __future__ import annotations
 
 import json
+
+import pytest
+from botocore.exceptions import ClientError
 
 #: Actions a plan may never take on these resource types for a config change.
 SERVING_TYPES = ("aws_autoscaling_group", "aws_lb", "aws_lb_listener", "aws_lb_target_group")
@@ -326,6 +333,130 @@ class ChangeSteps:
             "docs/change-effects.md is stale for the fast subset (run make change-effects), or a key replaces "
             f"what serves by deleting it first:\n{result.stderr[-6000:]}\n{result.stdout[-3000:]}"
         )
+
+    # Canary promotion (docs/canary.md) ------------------------------------------------
+    def classified_step(self, key: str, change: str) -> dict[str, str]:
+        """Synthesizes the edited config, plans it (``plan -out``), classifies the plan
+        with the change-effects tool (tests/change_words.py: the stack was converged
+        before, so the baseline is empty), asserts the tool's gate (no serving resource
+        replaced by deleting it first), applies the plan and returns each planned
+        resource's action in the tool's words. The step's effect is recorded in
+        ``self.canary_effects`` (docs/canary.md reports them)."""
+        from change_words import classify
+
+        self.synth()
+        code, _ = self.plan()
+        assert code == 2, f"{change}: the plan changes nothing"
+        shown = json.loads(self.tf("show", "-json", "tfplan").stdout)
+        changes = {
+            rc["address"]: {
+                "type": rc["type"],
+                "actions": rc["change"]["actions"],
+                "after": rc["change"].get("after"),
+                "after_unknown": rc["change"].get("after_unknown"),
+            }
+            for rc in shown.get("resource_changes", [])
+            if rc.get("mode") == "managed"
+        }
+        effect = classify(key, self.name, None, change, "planned", changes, {}, self.stack)
+        assert not effect.destroys_serving_first(), f"{change}: {effect.summary}\n{effect.resources}"
+        self.canary_effects = [*getattr(self, "canary_effects", []), (change, effect.effect, effect.summary)]
+        self.events.put(f"[e2e {self.name}] canary step {change}: {effect.effect}: {effect.summary}")
+        self.apply()
+        return effect.resources
+
+    def route_weights(self, listener_arn: str) -> dict[str, int]:
+        """The serving listener's default action as the emulator describes it: target
+        group weight by fleet name (read through the stack outputs)."""
+        names = {arn: key.removesuffix("_target_group_arn") for key, arn in self.outputs().items()}
+        names = {arn: name for arn, name in names.items() if isinstance(arn, str) and ":targetgroup/" in arn}
+        [action] = self.aws.elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]["DefaultActions"]
+        assert action["Type"] == "forward", action
+        if "ForwardConfig" not in action:
+            return {names[action["TargetGroupArn"]]: 1}
+        return {names[t["TargetGroupArn"]]: t["Weight"] for t in action["ForwardConfig"]["TargetGroups"]}
+
+    def canary_promotion(self, current: str, candidate: str) -> None:
+        """rule: forward-weights. The promotion flow of docs/canary.md on the default
+        route of the serving listener, each step planned, classified and applied:
+
+        1. the candidate fleet (a copy of ``current``) added with ``canary: {of:
+           current}`` at the default weight 0: its resources are created, the listener
+           is updated in place (a weighted forward, the current fleet at 100) and
+           nothing is deleted or replaced;
+        2. and 3. its weight raised to 10, then 50: an in-place update of the listener
+           and nothing else (ModifyListener);
+        4. promoted: the candidate is the route's fleet and the old one its canary at 0
+           (kept for a rollback): again only the listener changes;
+        5. the old fleet removed: the listener forwards to the candidate alone (in
+           place) and only the old fleet's resources are deleted, after the listener
+           stopped using its target group (moto answers DeleteTargetGroup with
+           ResourceInUse otherwise, as AWS does).
+
+        After each apply the emulator's listener shows the weights, and the groups of
+        the fleets that stay are the same groups (same ARN and instances)."""
+        listener = self.serving_listener_arn
+        address = next(
+            f"aws_lb_listener.{n}"
+            for n, body in self.stack["resource"]["aws_lb_listener"].items()
+            if body["default_action"][0]["type"] == "forward"
+        )
+        group = f"{self.cfg.name}-{current}"
+        kept = self.snapshot()["groups"][group]
+
+        def add(data: dict) -> None:
+            copy = json.loads(json.dumps(data["fleets"][current]))
+            for key in ("default", "listener_rule", "forward"):
+                copy.pop(key, None)
+            copy["canary"] = {"of": current}
+            data["fleets"][candidate] = copy
+
+        self.edit_config(add)
+        changes = self.classified_step(f"fleets.{candidate}.canary", "candidate added at weight 0")
+        assert changes.pop(address) == "update", changes
+        assert set(changes.values()) == {"create"}, changes
+        assert all(candidate in a for a in changes), f"only the candidate's resources are created: {changes}"
+        assert self.route_weights(listener) == {current: 100, candidate: 0}
+        after = self.snapshot()["groups"][group]
+        assert (after["arn"], after["instances"]) == (kept["arn"], kept["instances"])
+
+        for weight in (10, 50):
+
+            def raise_weight(data: dict, weight: int = weight) -> None:
+                data["fleets"][candidate]["canary"]["weight"] = weight
+
+            self.edit_config(raise_weight)
+            changes = self.classified_step(f"fleets.{candidate}.canary.weight", f"weight {weight}")
+            assert changes == {address: "update"}, changes
+            assert self.route_weights(listener) == {current: 100 - weight, candidate: weight}
+
+        def promote(data: dict) -> None:
+            fleets = data["fleets"]
+            fleets[candidate].pop("canary")
+            if fleets[current].pop("default", None):
+                fleets[candidate]["default"] = True
+            fleets[current]["canary"] = {"of": candidate, "weight": 0}
+
+        self.edit_config(promote)
+        changes = self.classified_step(f"fleets.{candidate}.canary", "promoted (old fleet kept at weight 0)")
+        assert changes == {address: "update"}, changes
+        assert self.route_weights(listener) == {candidate: 100, current: 0}
+        promoted = self.snapshot()["groups"][f"{self.cfg.name}-{candidate}"]
+
+        old_tg = self.outputs()[f"{current}_target_group_arn"]
+        self.edit_config(lambda data: data["fleets"].pop(current))
+        changes = self.classified_step(f"fleets.{current}", "old fleet removed")
+        assert changes.pop(address) == "update", changes
+        assert set(changes.values()) == {"delete"}, changes
+        assert all(f"-{current}" in a or f"_{current}" in a for a in changes), changes
+        assert not any(candidate in a for a in changes), f"the promoted fleet's resources stay: {changes}"
+        assert self.route_weights(listener) == {candidate: 1}
+        with pytest.raises(ClientError):
+            self.aws.elbv2.describe_target_groups(TargetGroupArns=[old_tg])
+        after = self.snapshot()["groups"]
+        assert group not in after
+        now = after[f"{self.cfg.name}-{candidate}"]
+        assert (now["arn"], now["instances"]) == (promoted["arn"], promoted["instances"])
 
     # Config helpers --------------------------------------------------------------------
     def config_data(self) -> dict:

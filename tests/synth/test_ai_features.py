@@ -206,11 +206,13 @@ def multi(stacks):
 
 
 def test_each_fleet_has_its_own_target_group_template_and_groups(multi):
-    assert set(multi["aws_lb_target_group"]) == {"fleet-chat-tg_target_group", "fleet-embeddings-tg_target_group"}
-    assert set(multi["aws_launch_template"]) == {"fleet-chat_launch_template", "fleet-embeddings_launch_template"}
+    fleets = ("chat", "chatnext", "embeddings")
+    assert set(multi["aws_lb_target_group"]) == {f"fleet-{f}-tg_target_group" for f in fleets}
+    assert set(multi["aws_launch_template"]) == {f"fleet-{f}_launch_template" for f in fleets}
     assert set(multi["aws_autoscaling_group"]) == {
         "fleet-chat_autoscaling_group",
         "fleet-chat_spot_autoscaling_group",
+        "fleet-chatnext_autoscaling_group",
         "fleet-embeddings_autoscaling_group",
     }
 
@@ -222,7 +224,20 @@ def test_listener_rule_routes_embeddings_and_chat_is_default(multi):
     assert rule["condition"] == [{"path_pattern": {"values": ["/v1/embeddings", "/v1/embeddings/*"]}}]
     assert "fleet-embeddings-tg_target_group" in rule["action"][0]["target_group_arn"]
     https = multi["aws_lb_listener"]["load_balancer_https"]
-    assert "fleet-chat-tg_target_group" in https["default_action"][0]["target_group_arn"]
+    # chat's route is shared with its canary chatnext (docs/canary.md): weights 90/10
+    # (chat's default: 100 minus the canary's), one-hour stickiness.
+    assert https["default_action"] == [
+        {
+            "type": "forward",
+            "forward": {
+                "target_group": [
+                    {"arn": "${aws_lb_target_group.fleet-chat-tg_target_group.arn}", "weight": 90},
+                    {"arn": "${aws_lb_target_group.fleet-chatnext-tg_target_group.arn}", "weight": 10},
+                ],
+                "stickiness": {"duration": 3600, "enabled": True},
+            },
+        }
+    ]
 
 
 def test_warm_pool_and_lifecycle_hooks_on_the_on_demand_group(multi):
@@ -310,7 +325,7 @@ def test_alarms_per_fleet_to_created_encrypted_topic(multi):
     assert '"Action" = ["kms:Decrypt", "kms:GenerateDataKey*"]' in key_policy
     assert "cloudwatch.amazonaws.com" in multi["aws_sns_topic_policy"]["alarms_topic_policy"]["policy"]
     alarms = multi["aws_cloudwatch_metric_alarm"]
-    assert len(alarms) == 6
+    assert len(alarms) == 9  # three per fleet, the canary chatnext included
     chat_5xx = alarms["alarms_chat-target-5xx"]
     assert chat_5xx["metric_name"] == "HTTPCode_Target_5XX_Count" and chat_5xx["threshold"] == 20
     assert chat_5xx["dimensions"]["TargetGroup"] == "${aws_lb_target_group.fleet-chat-tg_target_group.arn_suffix}"
