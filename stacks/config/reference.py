@@ -69,7 +69,9 @@ class _Reference:
             found += self.children(option, path)
         for option in node.get("oneOf", []):
             variant = self.model(option)
-            if variant is not None:
+            if variant is not None and self.shape_union(node):
+                found.append((path, variant, ""))
+            elif variant is not None:
                 kind = variant["properties"].get("type", {}).get("const") or variant["properties"]["type"].get(
                     "default"
                 )
@@ -81,14 +83,20 @@ class _Reference:
                 found += self.children(value, f"{path}.<name>")
         return found
 
+    def shape_union(self, node: JsonSchema) -> bool:
+        """True for a ``oneOf`` chosen by the value's shape (a name or a section), not by a
+        ``type`` key: it reads like an ``anyOf``."""
+        return any("type" not in (self.model(o) or {"properties": {}})["properties"] for o in node.get("oneOf", []))
+
     def type_text(self, node: JsonSchema) -> str:
         """A short type for a property: ``integer``, ``list of string``, ``section``..."""
         if self.model(node) is not None:
             return "section"
-        if "anyOf" in node:
-            options = [o for o in node["anyOf"] if o.get("type") != "null"]
+        if "anyOf" in node or self.shape_union(node):
+            every = node.get("anyOf") or node["oneOf"]
+            options = [o for o in every if o.get("type") != "null"]
             text = " or ".join(dict.fromkeys(self.type_text(o) for o in options))
-            return f"{text} or null" if len(options) < len(node["anyOf"]) else text
+            return f"{text} or null" if len(options) < len(every) else text
         if "oneOf" in node:
             return "section (one of its kinds)"
         if "const" in node:
@@ -106,7 +114,7 @@ class _Reference:
     def allowed(self, node: JsonSchema) -> str:
         """Ranges, lengths, counts and patterns of a property (and of its items)."""
         parts: list[str] = []
-        for option in node.get("anyOf", []):
+        for option in node.get("anyOf", []) or (node["oneOf"] if self.shape_union(node) else []):
             text = self.allowed(option)
             if text:
                 parts.append(text)
