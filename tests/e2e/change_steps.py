@@ -231,8 +231,11 @@ class ChangeSteps:
         assert changes[f"aws_autoscaling_lifecycle_hook.fleet-{fleet_name}_launch_hook"] == "update", changes
         heartbeat = self.cfg.fleets[fleet_name].effective_launch_heartbeat
         after = self.snapshot()["groups"]
+        group_name = f"{self.cfg.name}-{fleet_name}"
         for name, group in before["groups"].items():
-            if name.startswith(f"{self.cfg.name}-{fleet_name}"):
+            # The fleet's groups only (its spot group too), not another fleet whose name
+            # starts with this one's (prod-multi's canary chatnext).
+            if name in (group_name, f"{group_name}-spot"):
                 assert (after[name]["arn"], after[name]["instances"]) == (group["arn"], group["instances"])
                 assert ("model-ready", heartbeat) in after[name]["hooks"], after[name]["hooks"]
 
