@@ -16,7 +16,7 @@ PIPENV_VERSION := 2026.10.3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output change-effects try
+.PHONY: install synth test test-fast lint format scan schema check report bench clean help atlantis atlantis-synth tfc-export tfc-check same-output change-effects upgrade-effects try
 
 help:
 	@echo "make synth   install, then synthesize every config/*.yaml into cdktf.out/"
@@ -34,6 +34,7 @@ help:
 	@echo "make tfc-check       fail when the committed terraform/ export is stale"
 	@echo "make bench   measure synth time and memory into benchmarks/RESULTS.md (BENCH_RUNS=3)"
 	@echo "make same-output REF=<commit>  compare synthesized stacks and bad-config messages with another commit"
+	@echo "make upgrade-effects FROM=<ref>  deploy the examples as <ref> made them (emulator), plan this version against them"
 	@echo "make change-effects  measure what changing each config key does to a deployed example (emulator), write docs/change-effects.md"
 	@echo "make try STACK=<name> [KEEP=1]  apply that stack to a local AWS emulator, show it, destroy it"
 	@echo "make clean   remove caches and cdktf.out (kept while it holds Terraform state)"
@@ -105,6 +106,12 @@ tfc-export: install
 
 tfc-check: install
 	$(PY) -m stacks.cli.tfc --check
+
+# What upgrading the generator does to stacks an earlier version deployed (emulator):
+# docs/upgrading.md. Not part of `make test`; run it before a release.
+upgrade-effects: install
+	@test -n "$(FROM)" || { echo "usage: make upgrade-effects FROM=<commit>"; exit 2; }
+	$(PY) tests/upgrade_effects.py --from $(FROM)
 
 # For changes that must not change behaviour: same stacks, same bad-config messages.
 same-output: install

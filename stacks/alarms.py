@@ -50,8 +50,9 @@ class Alarms(Part):
     """Creates the SNS topic of environment ``name`` in ``region`` with its KMS key and
     policy (unless ``sns_topic_arn`` names one) and three alarms per fleet of ``fleets``
     on the ALB ``alb_arn_suffix``. ``partition`` and ``account_id`` are tokens
-    (``data.aws_partition``, ``data.aws_caller_identity``). Attribute ``topic_arn``
-    (str token).
+    (``data.aws_partition``, ``data.aws_caller_identity``). Attributes ``topic_arn``
+    (str token) and ``alarm_names`` (fleet name -> alarm key such as ``target-5xx`` ->
+    the alarm's ``alarm_name`` token, so that what names an alarm depends on it).
     """
 
     def __init__(
@@ -72,8 +73,10 @@ class Alarms(Part):
             self.topic_arn = sns_topic_arn
         else:
             self.topic_arn = self._topic(name, region, partition, account_id)
+        self.alarm_names: dict[str, dict[str, str]] = {}
         for fleet_name, fleet in fleets.items():
             a = fleet.alarms
+            names = self.alarm_names.setdefault(fleet_name, {})
             dims = {"TargetGroup": fleet.target_group_arn_suffix, "LoadBalancer": alb_arn_suffix}
             p99 = fleet.p99_threshold
             specs = [
@@ -103,7 +106,7 @@ class Alarms(Part):
                 ),
             ]
             for key, metric, stat, comparison, threshold, description in specs:
-                aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
+                alarm = aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
                     self.stack,
                     self.element_id(f"{fleet_name}-{key}"),
                     alarm_name=f"{name}-{fleet_name}-{key}",
@@ -120,6 +123,7 @@ class Alarms(Part):
                     ok_actions=[self.topic_arn],
                     **stat,
                 )
+                names[key] = alarm.alarm_name
 
     def _topic(self, name: str, region: str, partition: str, account_id: str) -> str:
         """The encrypted topic, its key and its policy; returns the topic ARN token."""

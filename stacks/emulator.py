@@ -157,6 +157,18 @@ def mixed_policy_dropped(asg: dict) -> bool:
     return "mixed_instances_policy" in asg and asg.get("desired_capacity") == 0
 
 
+#: Group attributes moto 5.2.5 accepts and never returns (CreateAutoScalingGroup,
+#: DescribeAutoScalingGroups), so they re-plan forever: ignored on the emulator. With
+#: AvailabilityZoneDistribution unreturned, the provider also re-plans an empty
+#: ``capacity_reservation_specification`` the stack never sets.
+_UNSTORED_GROUP_ATTRIBUTES = (
+    "capacity_reservation_specification",
+    "default_instance_warmup",
+    "instance_maintenance_policy",
+    "availability_zone_distribution",
+)
+
+
 def override(
     stack: dict,
     endpoint: str,
@@ -182,8 +194,10 @@ def override(
       StartInstanceRefresh, which the provider calls when the launch template version
       changes: the block is overridden by an empty ``dynamic`` block (AMI change). The
       product keeps the block (tests/synth/test_synth_output.py checks it).
-    - ``aws_autoscaling_group``: moto does not store DefaultInstanceWarmup, so it
-      re-plans ``0 -> N`` forever: ignored (idempotence). The product's own
+    - ``aws_autoscaling_group``: moto does not store DefaultInstanceWarmup,
+      InstanceMaintenancePolicy or AvailabilityZoneDistribution, so they re-plan
+      forever, and an empty ``capacity_reservation_specification`` re-plans beside
+      them: ignored (idempotence). The product's own
       ``ignore_changes`` entries (``desired_capacity``) are kept as they are.
     - ``aws_autoscaling_policy``: moto reports ``enabled = false`` and an empty
       predictive scaling block for target tracking policies: ignored (idempotence).
@@ -215,14 +229,14 @@ def override(
         body["lifecycle"] = {"ignore_changes": [*own, *(a for a in attrs if a not in own)]}
 
     for name, asg in (stack.get("resource", {}) if workarounds else {}).get("aws_autoscaling_group", {}).items():
-        ignore("aws_autoscaling_group", name, "default_instance_warmup")
+        ignore("aws_autoscaling_group", name, *_UNSTORED_GROUP_ATTRIBUTES)
         body = resources["aws_autoscaling_group"][name]
         if "mixed_instances_policy" in asg:
             body["wait_for_capacity_timeout"] = "0"
             if mixed_policy_dropped(asg):
                 # moto drops the mixed instances policy of a group created with desired
                 # capacity 0 (describe returns no policy): ignored (idempotence).
-                ignore("aws_autoscaling_group", name, "default_instance_warmup", "mixed_instances_policy")
+                ignore("aws_autoscaling_group", name, *_UNSTORED_GROUP_ATTRIBUTES, "mixed_instances_policy")
         if "instance_refresh" in asg:
             body["dynamic"] = {"instance_refresh": {"for_each": [], "content": {"strategy": "Rolling"}}}
     for name in (stack.get("resource", {}) if workarounds else {}).get("aws_autoscaling_policy", {}):
@@ -274,6 +288,10 @@ GAP_NOTES = {
     "Terraform does not wait for capacity there",
     "instance_refresh": "no StartInstanceRefresh: the groups' instance_refresh block is left out",
     "default_instance_warmup": "DefaultInstanceWarmup is not stored: ignored",
+    "instance_maintenance_policy": "InstanceMaintenancePolicy is not stored (replacements are not "
+    "emulated either): ignored",
+    "availability_zone_distribution": "AvailabilityZoneDistribution is not stored: ignored",
+    "capacity_reservation_specification": "an empty capacity_reservation_specification re-plans on groups: ignored",
     "mixed_instances_policy": "the mixed instances policy of a group created with desired capacity 0 "
     "is dropped: ignored",
     "enabled": "target tracking policies come back disabled, with a made-up predictive block: ignored",

@@ -14,7 +14,7 @@ from .alarms import Alarms, FleetAlarms
 from .aws import aws
 from .config import EnvironmentConfig
 from .deployed import DeployedGroup, DeployedLoadBalancer
-from .fleet import FleetGroup
+from .fleet import FleetGroup, rollback_alarms
 from .launch_checks import LaunchChecks
 from .load_balancer import ListenerRoute, LoadBalancer, WeightedTargets
 from .log_encryption import LogsKey
@@ -169,6 +169,28 @@ def add_environment(
         WebAcl(
             stack, "waf", name=name, waf=cfg.load_balancer.waf, alb_arn=lb.alb_arn, logs_kms_key_arn=logs_kms_key_arn
         )
+    alarm_topic_arn = None
+    alarm_names: dict[str, dict[str, str]] = {}
+    if cfg.alarms.enabled:
+        alarms = Alarms(
+            stack,
+            "alarms",
+            name=name,
+            sns_topic_arn=cfg.alarms.sns_topic_arn,
+            fleets={
+                fleet_name: FleetAlarms(
+                    alarms=fleet.alarms,
+                    p99_threshold=fleet.effective_p99_target_response_time,
+                    target_group_arn_suffix=target_groups[fleet_name].target_group_arn_suffix,
+                )
+                for fleet_name, fleet in cfg.fleets.items()
+            },
+            alb_arn_suffix=lb.alb_arn_suffix,
+            region=region,
+            partition=partition,
+            account_id=account_id,
+        )
+        alarm_topic_arn, alarm_names = alarms.topic_arn, alarms.alarm_names
     fleet_outputs = {}
     az_field = "network.create_vpc.availability_zones" if cfg.network.creates_vpc else "network.private_subnet_ids"
     for fleet_name, fleet in cfg.fleets.items():
@@ -195,6 +217,7 @@ def add_environment(
             subnet_ids=network.private_subnet_ids,
             security_group_id=sgs.instance_security_group_ids[fleet_name],
             target_group_arn=target_groups[fleet_name].target_group_arn,
+            rollback_alarm_names=rollback_alarms(fleet, alarm_names.get(fleet_name, {})),
             user_data=fleet_user_data(cfg, config_path, fleet_name, fleet),
             partition=partition,
             image_id=checks.image_id,
@@ -238,27 +261,6 @@ def add_environment(
             spot_autoscaling_group_name=fg.spot_autoscaling_group_name,
             instance_security_group_id=sgs.instance_security_group_ids[fleet_name],
         )
-    alarm_topic_arn = None
-    if cfg.alarms.enabled:
-        alarm_topic_arn = Alarms(
-            stack,
-            "alarms",
-            name=name,
-            sns_topic_arn=cfg.alarms.sns_topic_arn,
-            fleets={
-                fleet_name: FleetAlarms(
-                    alarms=fleet.alarms,
-                    p99_threshold=fleet.effective_p99_target_response_time,
-                    target_group_arn_suffix=target_groups[fleet_name].target_group_arn_suffix,
-                )
-                for fleet_name, fleet in cfg.fleets.items()
-            },
-            alb_arn_suffix=lb.alb_arn_suffix,
-            region=region,
-            partition=partition,
-            account_id=account_id,
-        ).topic_arn
-
     refs = EnvironmentRefs(
         alb_arn=lb.alb_arn,
         alb_dns_name=lb.alb_dns_name,

@@ -2,7 +2,9 @@
 
 - ``aws_lb``: internet-facing or internal, ``idle_timeout`` sized for long inference
   requests, invalid header fields dropped, deletion protection on in production,
-  access logs to S3 (``stacks/access_logs.py``) when enabled.
+  access logs to S3 (``stacks/access_logs.py``) when enabled, ARC zonal shift
+  integration on unless turned off (ELB user guide, "Enable zonal shift for your
+  Application Load Balancer": off by default in AWS, no prerequisites for an ALB).
 - Without a certificate: an HTTP listener on 80 forwarding to the default fleet.
 - With ``certificate_arn``: HTTP on 80 redirects (301) to HTTPS on 443, which uses the
   certificate and a TLS 1.2+ ``ssl_policy`` and forwards to the default fleet.
@@ -124,6 +126,7 @@ class LoadBalancer(Part):
             drop_invalid_header_fields=lb.drop_invalid_header_fields,
             enable_deletion_protection=deletion_protection,
             enable_http2=lb.enable_http2,
+            enable_zonal_shift=lb.enable_zonal_shift,
             desync_mitigation_mode="defensive",
             access_logs=(
                 {"bucket": access_logs_bucket, "enabled": True, "prefix": lb.access_logs.prefix}

@@ -4,16 +4,22 @@ Named with ``name_prefix`` (at most 6 characters) and ``create_before_destroy``:
 of port, protocol or protocol version replaces the group, and Terraform must create the
 new one and repoint the listener before it deletes the old one, which a fixed ``name``
 would make impossible (AWS target group names are unique per region and account).
+
+Gray failures: with ``weighted_random`` the group turns on anomaly mitigation (automatic
+target weights) unless told not to; ``target_group_health`` writes DNS failover and
+fail-open thresholds only when configured (ELB user guide, "Edit target group
+attributes": routing algorithms, automatic target weights, target group health).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle, TerraformStack
 
 from .aws import aws
-from .config import FleetConfig
+from .config import FleetConfig, TargetGroupHealth
 from .parts import Part
 
 
@@ -39,6 +45,8 @@ class TargetGroup(Part):
             deregistration_delay=str(fleet.effective_deregistration_delay),
             slow_start=fleet.effective_slow_start,
             load_balancing_algorithm_type=tg.load_balancing_algorithm_type,
+            load_balancing_anomaly_mitigation=tg.effective_anomaly_mitigation,
+            target_group_health=self._health(tg.target_group_health),
             health_check={
                 "enabled": True,
                 "protocol": tg.protocol,
@@ -53,6 +61,27 @@ class TargetGroup(Part):
             tags={"Name": fleet_name, "fleet": fleet_name},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
+
+    @staticmethod
+    def _health(health: TargetGroupHealth) -> dict[str, Any] | None:
+        """The ``target_group_health`` block, or None when neither part is set (nothing
+        written, so existing groups see no change). A part left unset is written with
+        AWS's defaults: DescribeTargetGroupAttributes reports all four thresholds, so a
+        part left out would re-plan."""
+        written = health.written()
+        if written is None:
+            return None
+        dns, routing = written
+        return {
+            "dns_failover": {
+                "minimum_healthy_targets_count": str(dns.minimum_healthy_targets_count),
+                "minimum_healthy_targets_percentage": str(dns.minimum_healthy_targets_percentage),
+            },
+            "unhealthy_state_routing": {
+                "minimum_healthy_targets_count": routing.minimum_healthy_targets_count,
+                "minimum_healthy_targets_percentage": str(routing.minimum_healthy_targets_percentage),
+            },
+        }
 
     @cached_property
     def target_group_arn(self) -> str:

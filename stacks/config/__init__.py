@@ -53,7 +53,7 @@ from .network import CreateVpc, NetworkConfig
 from .objectives import ResilienceObjectives
 from .presets import ALB_GRPC_DEFAULT_PATH, PRESETS
 from .scaling import CustomMetric, ScalingConfig, ScheduledAction
-from .target_group import HealthCheck, TargetGroupConfig
+from .target_group import HealthCheck, TargetGroupConfig, TargetGroupHealth
 
 __all__ = [
     "ALB_GRPC_DEFAULT_PATH",
@@ -94,6 +94,7 @@ __all__ = [
     "SpotAutoscalingGroupConfig",
     "StrictModel",
     "TargetGroupConfig",
+    "TargetGroupHealth",
     "TerminationHook",
     "WafConfig",
     "WarmPool",

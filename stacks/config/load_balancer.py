@@ -183,6 +183,12 @@ class LoadBalancerConfig(StrictModel):
         None, description="Defaults to the environment's 'production' flag."
     )
     enable_http2: bool = Field(True, description="HTTP/2 between clients and the ALB.")
+    enable_zonal_shift: bool = Field(
+        True,
+        description="ARC zonal shift integration (aws_lb.enable_zonal_shift): lets you (or zonal "
+        "autoshift) move traffic away from an impaired AZ; the targets in the other AZs then take "
+        "all requests. Off by default in AWS; on here, since an ALB always spans at least two AZs.",
+    )
     certificate_arn: CertificateArn | None = Field(
         None,
         description="ACM certificate ARN (or an IAM server certificate ARN). When set, port 443 "

@@ -38,6 +38,12 @@ class ResilienceObjectives(StrictModel):
         description="Lower bound on the capacity left in service right after the AZ holding "
         "the most instances fails, percent of desired capacity.",
     )
+    min_capacity_while_replacing_percent: Percent | None = Field(
+        None,
+        description="Lower bound on the capacity kept in service while instances are replaced, percent "
+        "of desired capacity: the lower of the instance maintenance policy's and the instance "
+        "refresh's (100 needs launch before terminate in both).",
+    )
     max_spot_share_percent: Percent | None = Field(
         None, description="Upper bound on the spot share of desired capacity, percent."
     )

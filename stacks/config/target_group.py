@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -55,6 +55,54 @@ class HealthCheck(StrictModel):
         return []
 
 
+#: A target-group-health threshold: a count or percentage, or ``off``.
+Off = Literal["off"]
+
+
+class DnsFailover(StrictModel):
+    """When too few targets are healthy, ALB marks the target group's zone (its IP
+    addresses in that AZ) unhealthy in DNS, so Route 53 sends clients to the other AZs
+    (``target_group_health.dns_failover``; ELB user guide, "Target group health")."""
+
+    minimum_healthy_targets_count: Annotated[int, Field(ge=1)] | Off = Field(
+        1, description="Healthy targets needed per AZ (1 or more, or off). AWS default: 1."
+    )
+    minimum_healthy_targets_percentage: Annotated[int, Field(ge=1, le=100)] | Off = Field(
+        "off", description="Healthy percent of targets needed per AZ (1-100, or off). AWS default: off."
+    )
+
+
+class UnhealthyStateRouting(StrictModel):
+    """Below this many healthy targets the ALB fails open: it sends requests to all
+    targets, healthy or not (``target_group_health.unhealthy_state_routing``)."""
+
+    minimum_healthy_targets_count: int = Field(
+        1, ge=1, description="Healthy targets needed (1 or more). AWS default: 1."
+    )
+    minimum_healthy_targets_percentage: Annotated[int, Field(ge=1, le=100)] | Off = Field(
+        "off", description="Healthy percent of targets needed (1-100, or off). AWS default: off."
+    )
+
+
+class TargetGroupHealth(StrictModel):
+    """Target group health thresholds (``aws_lb_target_group.target_group_health``).
+    Unset: AWS's defaults (1 healthy target, percentage off) and nothing written; with
+    one part set, the other is written with AWS's defaults (AWS reports both, so a
+    block left out would re-plan)."""
+
+    dns_failover: DnsFailover | None = Field(None, description="DNS failover of the AZ; default: AWS's.")
+    unhealthy_state_routing: UnhealthyStateRouting | None = Field(
+        None, description="When to fail open to all targets; default: AWS's."
+    )
+
+    def written(self) -> tuple[DnsFailover, UnhealthyStateRouting] | None:
+        """Both parts as the generated block writes them (an unset part with AWS's
+        defaults), or None when neither is set."""
+        if self.dns_failover is None and self.unhealthy_state_routing is None:
+            return None
+        return self.dns_failover or DnsFailover(), self.unhealthy_state_routing or UnhealthyStateRouting()
+
+
 class TargetGroupConfig(StrictModel):
     """One ALB target group per fleet (``aws_lb_target_group``).
 
@@ -85,7 +133,25 @@ class TargetGroupConfig(StrictModel):
         description="Inference requests vary widely in cost; least outstanding requests "
         "spreads them better than round robin.",
     )
+    load_balancing_anomaly_mitigation: Literal["on", "off"] | None = Field(
+        None,
+        description="Automatic target weights: with weighted_random, the ALB sends less traffic "
+        "to targets that answer with errors or connection failures while passing health checks "
+        "(gray failures). AWS allows it only with weighted_random. Default: on with "
+        "weighted_random, else unset.",
+    )
+    target_group_health: TargetGroupHealth = Field(
+        TargetGroupHealth(), description="DNS failover and fail-open thresholds; default: AWS's."
+    )
     health_check: HealthCheck = Field(HealthCheck(), description="Health check of the targets.")
+
+    @property
+    def effective_anomaly_mitigation(self) -> str | None:
+        """``on`` or ``off`` with ``weighted_random`` (default on), else None (not
+        written: AWS rejects the attribute with the other algorithms)."""
+        if self.load_balancing_algorithm_type != "weighted_random":
+            return None
+        return self.load_balancing_anomaly_mitigation or "on"
 
     @property
     def grpc(self) -> bool:
@@ -93,8 +159,9 @@ class TargetGroupConfig(StrictModel):
         return self.protocol_version == "GRPC"
 
     def own_problems(self) -> list[FieldProblem]:
-        """Slow start 0 or 30-900 s and only with round robin; a matcher in the codes of
-        the protocol (gRPC 0-99, HTTP 200-499)."""
+        """Slow start 0 or 30-900 s and only with round robin; anomaly mitigation only
+        with weighted random; a matcher in the codes of the protocol (gRPC 0-99, HTTP
+        200-499)."""
         out: list[FieldProblem] = []
         # aws-rule: slow-start-algorithm
         if self.slow_start and not 30 <= self.slow_start <= 900:
@@ -105,6 +172,15 @@ class TargetGroupConfig(StrictModel):
                     "slow_start",
                     "AWS rejects slow_start with load_balancing_algorithm_type "
                     f"{self.load_balancing_algorithm_type}: set slow_start to 0 or use round_robin",
+                )
+            )
+        # aws-rule: anomaly-mitigation-weighted-random
+        if self.load_balancing_anomaly_mitigation == "on" and self.load_balancing_algorithm_type != "weighted_random":
+            out.append(
+                (
+                    "load_balancing_anomaly_mitigation",
+                    "AWS supports anomaly mitigation only with load_balancing_algorithm_type weighted_random "
+                    f"(not {self.load_balancing_algorithm_type})",
                 )
             )
         # aws-rule: grpc-health-check-path

@@ -32,6 +32,19 @@ FLEET_OBJECTIVES: dict[str, tuple[str, str, Callable[[dict], Any], str]] = {
         lambda f: f["capacity_after_az_loss"]["percent_of_desired"],
         "%",
     ),
+    "min_capacity_while_replacing_percent": (
+        "replacement.percent_of_desired",
+        "min",
+        lambda f: min(
+            [f["replacement"]["percent_of_desired"]]
+            + (
+                [f["replacement"]["instance_refresh"]["percent_of_desired"]]
+                if f["replacement"]["instance_refresh"]
+                else []
+            )
+        ),
+        "%",
+    ),
     "max_spot_share_percent": ("spot_share_percent", "max", lambda f: f["spot_share_percent"], "%"),
     "min_spot_pools": ("spot_pools", "min", lambda f: f["spot_pools"], ""),
 }

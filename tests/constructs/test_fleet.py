@@ -7,7 +7,7 @@ import json
 
 from construct_testing import AMI, build, expose, fleet, ref
 
-from stacks.fleet import GROUP_METRICS, FleetGroup
+from stacks.fleet import GROUP_METRICS, FleetGroup, rollback_alarms
 
 SUBNETS = ["subnet-0b000000000000001", "subnet-0b000000000000002"]
 SG = "sg-0123456789abcdef0"
@@ -15,7 +15,7 @@ TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chat/1"
 TAGS = {"environment": "dev", "managed-by": "ai-fleet-terraform", "team": "ml"}
 
 
-def fleet_group(user_data=None, **sections):
+def fleet_group(user_data=None, rollback_alarm_names=(), **sections):
     def make(stack):
         fg = FleetGroup(
             stack,
@@ -32,6 +32,7 @@ def fleet_group(user_data=None, **sections):
             partition="aws",
             image_id=AMI,
             root_device_name="/dev/sda1",
+            rollback_alarm_names=rollback_alarm_names,
         )
         outputs = {"role": fg.role_name, "group": fg.autoscaling_group_name, "template": fg.launch_template_id}
         if fg.spot_autoscaling_group_name is not None:
@@ -87,12 +88,15 @@ def test_group_follows_the_template_version_and_the_model_load_time():
     assert asg["instance_refresh"] == {
         "preferences": {
             "auto_rollback": True,
-            "max_healthy_percentage": 100,
-            "min_healthy_percentage": 90,
+            "max_healthy_percentage": 110,
+            "min_healthy_percentage": 100,
             "skip_matching": True,
         },
         "strategy": "Rolling",
     }
+    # Launch before terminate outside refreshes too, and other AZs when one has no capacity.
+    assert asg["instance_maintenance_policy"] == {"min_healthy_percentage": 100, "max_healthy_percentage": 110}
+    assert asg["availability_zone_distribution"] == {"capacity_distribution_strategy": "balanced-best-effort"}
     assert all(t["propagate_at_launch"] is False for t in asg["tag"])
     assert {t["key"]: t["value"] for t in asg["tag"]} == {"Name": "dev-chat", "fleet": "chat", **TAGS}
     # Without scaling the configured sizes are applied as written; a replacement would
@@ -250,3 +254,31 @@ def test_user_data_shows_in_plans_as_text():
     assert shown["input"] == "#!/bin/bash\nPORT=$${FLEET_PORT:-8000}\necho %%{x}\n"
     built, _ = fleet_group()
     assert built.resources("terraform_data") == {}
+
+
+def test_refresh_rolls_back_on_the_alarms_it_is_given_and_policy_can_be_turned_off():
+    built, _ = fleet_group(
+        rollback_alarm_names=["dev-chat-target-5xx"],
+        preset="vllm",
+        autoscaling_group={
+            "instance_maintenance_policy": None,
+            "availability_zone_distribution": {"capacity_distribution_strategy": "balanced-only"},
+        },
+    )
+    asg = built.only("aws_autoscaling_group")
+    assert asg["instance_refresh"]["preferences"]["alarm_specification"] == {"alarms": ["dev-chat-target-5xx"]}
+    assert "instance_maintenance_policy" not in asg
+    assert asg["availability_zone_distribution"] == {"capacity_distribution_strategy": "balanced-only"}
+
+
+def test_rollback_alarms_follow_the_alarm_specification():
+    names = {"target-5xx": "a5", "unhealthy-hosts": "au", "p99-response-time": "ap"}
+    assert rollback_alarms(fleet(preset="vllm"), names) == ["a5", "au"]
+    chosen = fleet(
+        preset="vllm",
+        autoscaling_group={"instance_refresh": {"alarm_specification": {"alarms": ["p99-response-time"]}}},
+    )
+    assert rollback_alarms(chosen, names) == ["ap"]
+    # Alarms off in the environment: nothing to watch.
+    assert rollback_alarms(chosen, {}) == []
+    assert rollback_alarms(fleet(preset="vllm", autoscaling_group={"instance_refresh": None}), names) == []

@@ -47,6 +47,8 @@ def test_alb_settings_for_long_inference_requests():
     # destroy`) fails before anything changes, not after its listeners went.
     assert lb["lifecycle"] == {"prevent_destroy": True}
     assert lb["drop_invalid_header_fields"] is True and lb["desync_mitigation_mode"] == "defensive"
+    # Zonal shift integration on: traffic can be moved off an impaired AZ.
+    assert lb["enable_zonal_shift"] is True
     assert (lb["subnets"], lb["security_groups"]) == (SUBNETS, [SG])
     assert "access_logs" not in lb and "depends_on" not in lb
     assert built.outputs() == {

@@ -81,3 +81,27 @@ def test_attributes_resolve_to_the_target_group():
         "arn": ref("aws_lb_target_group", "fleet-chat-tg_target_group", "arn"),
         "suffix": ref("aws_lb_target_group", "fleet-chat-tg_target_group", "arn_suffix"),
     }
+
+
+def test_anomaly_mitigation_only_with_weighted_random_and_health_thresholds_only_when_set():
+    _, tg, _ = target_group(preset="vllm")
+    # least_outstanding_requests: the attribute is not written (AWS rejects it there).
+    assert "load_balancing_anomaly_mitigation" not in tg and "target_group_health" not in tg
+    _, tg, _ = target_group(preset="vllm", target_group={"load_balancing_algorithm_type": "weighted_random"})
+    assert tg["load_balancing_anomaly_mitigation"] == "on"
+    _, tg, _ = target_group(
+        preset="vllm",
+        target_group={
+            "load_balancing_algorithm_type": "weighted_random",
+            "load_balancing_anomaly_mitigation": "off",
+            "target_group_health": {
+                "dns_failover": {"minimum_healthy_targets_count": "off", "minimum_healthy_targets_percentage": 50},
+                "unhealthy_state_routing": {"minimum_healthy_targets_count": 2},
+            },
+        },
+    )
+    assert tg["load_balancing_anomaly_mitigation"] == "off"
+    assert tg["target_group_health"] == {
+        "dns_failover": {"minimum_healthy_targets_count": "off", "minimum_healthy_targets_percentage": "50"},
+        "unhealthy_state_routing": {"minimum_healthy_targets_count": 2, "minimum_healthy_targets_percentage": "off"},
+    }

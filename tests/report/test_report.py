@@ -207,7 +207,7 @@ def test_drain_longer_than_spot_notice_is_a_warning():
     )
     f = fleet_of(analyze_stack("x", b.build()))
     assert f["drain_seconds"] == 900
-    assert ids(f["warnings"]) == ["not-routed", "drain-longer-than-spot-notice"]
+    assert ids(f["warnings"]) == ["not-routed", "drain-longer-than-spot-notice", "replacement-below-desired"]
 
 
 # --------------------------------------------------------------------------------------
