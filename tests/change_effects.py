@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 
 import yaml  # noqa: E402
-from change_words import DOC_JSON, DOC_MD, Effect, classify, render  # noqa: E402
+from change_words import DOC_JSON, DOC_MD, Effect, classify, plan_changes, render  # noqa: E402
 from emulator import Aws, MotoServer, known_amis, prepare_example, write_override  # noqa: E402
 from helpers import EXAMPLES, copy_project, terraform, terraform_env  # noqa: E402
 
@@ -454,18 +454,7 @@ class Deployment:
         if result.returncode != 0:
             return "refused", {"message": plan_error(result.stderr or result.stdout)}
         shown = json.loads(self.tf(["show", "-json", "variant.tfplan"], folder).stdout)
-        changes = {
-            rc["address"]: {
-                "type": rc["type"],
-                "actions": rc["change"]["actions"],
-                "after": rc["change"].get("after"),
-                "after_unknown": rc["change"].get("after_unknown"),
-                "reason": rc.get("action_reason"),
-            }
-            for rc in shown.get("resource_changes", [])
-            if rc.get("mode") == "managed"
-        }
-        return "planned", changes
+        return "planned", plan_changes(shown)
 
 
 def plan_error(text: str) -> str:

@@ -216,6 +216,22 @@ def _refresh_words(change: dict, template: bool) -> tuple[bool, str]:
     return True, f"replaces every instance (instance refresh, {how}, {low} % kept healthy)"
 
 
+def plan_changes(shown: dict) -> dict[str, dict]:
+    """Every managed resource change of ``terraform show -json <plan>`` output, by
+    address: ``type``, ``actions``, ``after``, ``after_unknown`` and ``reason``."""
+    return {
+        rc["address"]: {
+            "type": rc["type"],
+            "actions": rc["change"]["actions"],
+            "after": rc["change"].get("after"),
+            "after_unknown": rc["change"].get("after_unknown"),
+            "reason": rc.get("action_reason"),
+        }
+        for rc in shown.get("resource_changes", [])
+        if rc.get("mode") == "managed"
+    }
+
+
 def classify(
     key: str,
     example: str,

@@ -92,6 +92,16 @@ def terraform(args: list[str], cwd: Path, tf_env: dict[str, str], timeout: int =
     )
 
 
+def validate(folder: Path, tmp: Path) -> dict:
+    """``terraform init -backend=false`` (asserted to succeed) and ``terraform validate
+    -json`` in ``folder``, with the CLI config of :func:`terraform_env` under ``tmp``;
+    returns validate's JSON report."""
+    tf_env = terraform_env(tmp)
+    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], folder, tf_env)
+    assert init.returncode == 0, init.stdout + init.stderr
+    return json.loads(terraform(["validate", "-json", "-no-color"], folder, tf_env).stdout)
+
+
 def copy_project(dest: Path) -> Path:
     """Copy what synthesis needs (code, configs, user data) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)

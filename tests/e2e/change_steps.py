@@ -345,22 +345,12 @@ class ChangeSteps:
         replaced by deleting it first), applies the plan and returns each planned
         resource's action in the tool's words. The step's effect is recorded in
         ``self.canary_effects`` (docs/canary.md reports them)."""
-        from change_words import classify
+        from change_words import classify, plan_changes
 
         self.synth()
         code, _ = self.plan()
         assert code == 2, f"{change}: the plan changes nothing"
-        shown = json.loads(self.tf("show", "-json", "tfplan").stdout)
-        changes = {
-            rc["address"]: {
-                "type": rc["type"],
-                "actions": rc["change"]["actions"],
-                "after": rc["change"].get("after"),
-                "after_unknown": rc["change"].get("after_unknown"),
-            }
-            for rc in shown.get("resource_changes", [])
-            if rc.get("mode") == "managed"
-        }
+        changes = plan_changes(json.loads(self.tf("show", "-json", "tfplan").stdout))
         effect = classify(key, self.name, None, change, "planned", changes, {}, self.stack)
         assert not effect.destroys_serving_first(), f"{change}: {effect.summary}\n{effect.resources}"
         self.canary_effects = [*getattr(self, "canary_effects", []), (change, effect.effect, effect.summary)]

@@ -10,7 +10,7 @@ import json
 import re
 from typing import get_args
 
-from helpers import run_main, terraform, terraform_env
+from helpers import run_main, validate
 
 from stacks.config.autoscaling import AcceleratorName
 
@@ -78,11 +78,7 @@ def test_capacity_block_and_accelerator_names_pass_terraform_validate(tmp_path):
     [override] = spot["launch_template"]["override"]
     assert override["instance_requirements"]["accelerator_names"] == ["a100", "v100"]
 
-    tf_env = terraform_env(tmp_path)
-    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], stack_dir, tf_env)
-    assert init.returncode == 0, init.stdout + init.stderr
-    validate = terraform(["validate", "-json", "-no-color"], stack_dir, tf_env)
-    report = json.loads(validate.stdout)
+    report = validate(stack_dir, tmp_path)
     assert report["valid"] is True, json.dumps(report["diagnostics"], indent=1)
 
 
@@ -116,9 +112,7 @@ def test_accelerator_names_are_the_providers(tmp_path):
     (tmp_path / "main.tf.json").write_text(
         json.dumps({"provider": {"aws": {"region": "us-east-1"}}, "resource": {"aws_autoscaling_group": {"g": group}}})
     )
-    tf_env = terraform_env(tmp_path)
-    assert terraform(["init", "-backend=false", "-input=false", "-no-color"], tmp_path, tf_env).returncode == 0
-    report = json.loads(terraform(["validate", "-json", "-no-color"], tmp_path, tf_env).stdout)
+    report = validate(tmp_path, tmp_path)
     [diagnostic] = report["diagnostics"]
     allowed = re.search(r"one of \[(.*)\], got l40s", diagnostic["summary"])
     assert allowed, diagnostic
