@@ -213,8 +213,15 @@ def test_each_fleet_has_its_own_target_group_template_and_groups(multi):
         "fleet-chat_autoscaling_group",
         "fleet-chat_spot_autoscaling_group",
         "fleet-chatnext_autoscaling_group",
+        "fleet-chatnext_spot_autoscaling_group",
         "fleet-embeddings_autoscaling_group",
     }
+    # chatnext's spot group chooses its types by attributes: no type list.
+    [override] = multi["aws_autoscaling_group"]["fleet-chatnext_spot_autoscaling_group"]["mixed_instances_policy"][
+        "launch_template"
+    ]["override"]
+    assert "instance_type" not in override
+    assert override["instance_requirements"]["accelerator_manufacturers"] == ["nvidia"]
 
 
 def test_listener_rule_routes_embeddings_and_chat_is_default(multi):
