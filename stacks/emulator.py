@@ -58,14 +58,17 @@ def free_port() -> int:
 
 
 class MotoServer:
-    """``python -m moto.server`` on 127.0.0.1, started from this interpreter's
+    """moto's server (``python -m stacks.moto_server``) on 127.0.0.1, started from this interpreter's
     environment (the project's ``.venv``, where moto[server] is a dev dependency).
 
     ``endpoint`` is its URL. ``start()`` waits (up to ``timeout`` seconds) until it
     answers and raises ``RuntimeError`` with its log otherwise; ``stop()`` terminates it.
+    The server runs with the workarounds of :mod:`stacks.moto_server`; ``patched=False``
+    runs moto as it is (tests that show why a workaround exists).
     """
 
-    def __init__(self, log_path: Path, timeout: float = 60):
+    def __init__(self, log_path: Path, timeout: float = 60, patched: bool = True):
+        self.patched = patched
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -84,7 +87,12 @@ class MotoServer:
             env.pop(key, None)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "stacks.moto_server" if self.patched else "moto.server",
+                *("-H", "127.0.0.1", "-p", str(self.port)),
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,

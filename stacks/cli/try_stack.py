@@ -51,6 +51,7 @@ GENERAL_GAPS = (
     "health checks are not run: target health is the state moto reports, not a probe",
     "unhealthy instances are not replaced; scheduled actions and alarms never fire",
     "deletion protection, warm pool rules and most cross-field AWS rules are not enforced",
+    "deleting a deleted target group fails in moto; the emulator's server lets it succeed, as AWS does",
 )
 
 
@@ -106,7 +107,7 @@ def stop_kept(work: Path) -> None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return
-    if b"moto.server" in cmdline:
+    if b"moto.server" in cmdline or b"stacks.moto_server" in cmdline:
         os.kill(pid, signal.SIGTERM)
         print(f"stopped the emulator an earlier `make try KEEP=1` left up (pid {pid})")
 

@@ -46,3 +46,15 @@ def test_a_stale_pid_file_stops_only_a_moto_server(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_kept_emulator_is_stopped(tmp_path):
+    from stacks.emulator import MotoServer
+
+    server = MotoServer(tmp_path / "moto.log").start(detach=True)
+    try:
+        (tmp_path / "moto.pid").write_text(f"{server.process.pid}\n")
+        try_stack.stop_kept(tmp_path)
+        server.process.wait(timeout=15)
+    finally:
+        server.stop()
