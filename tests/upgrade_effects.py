@@ -12,7 +12,7 @@ subtracted (what the emulator reports differently from AWS shows up in both). Pr
 per example, every resource the upgrade changes with its actions, and exits 1 when the
 upgrade would delete an Auto Scaling group, load balancer, listener or target group
 (replaced destroy-first, or removed) or the plan is refused. Not part of ``make test``:
-run it before a release (docs/change-effects.md, "Upgrading").
+run it before a release and record the result in docs/upgrading.md.
 """
 
 from __future__ import annotations

@@ -309,8 +309,9 @@ class AvailabilityZoneDistribution(StrictModel):
     capacity_distribution_strategy: Literal["balanced-best-effort", "balanced-only"] = Field(
         "balanced-best-effort",
         description="balanced-best-effort: when launches fail in one AZ (no GPU capacity, an "
-        "impaired AZ), launch in the others; balanced-only: keep trying that AZ. AWS default: "
-        "balanced-only.",
+        "impaired AZ), launch in the others; balanced-only: keep trying that AZ. AWS's default "
+        "is balanced-best-effort too (API reference, AvailabilityZoneDistribution): written "
+        "explicitly so plans and the report show it.",
     )
 
 

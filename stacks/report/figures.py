@@ -164,7 +164,8 @@ def _az_impairment(tf: TerraformDoc, asg: dict, after_loss: int, desired: int) -
     distribution"; ARC zonal shift for Application Load Balancers)."""
     shift = any(boolean(lb.get("enable_zonal_shift")) for lb in tf.resources("aws_lb").values())
     strategy = block(asg.get("availability_zone_distribution")).get("capacity_distribution_strategy")
-    strategy = strategy or "balanced-only"  # AWS's default
+    # AWS's default (EC2 Auto Scaling API reference, AvailabilityZoneDistribution).
+    strategy = strategy or "balanced-best-effort"
     return {
         "zonal_shift": shift,
         "capacity_distribution_strategy": strategy,

@@ -624,6 +624,15 @@ class Lifecycle(ChangeSteps):
             assert data["CapacityReservationSpecification"] == {
                 "CapacityReservationPreference": crs.capacity_reservation_preference
             }
+        if crs is not None and crs.capacity_reservation_target is not None:
+            target = crs.capacity_reservation_target
+            assert data["CapacityReservationSpecification"]["CapacityReservationTarget"] == (
+                {"CapacityReservationId": target.capacity_reservation_id}
+                if target.capacity_reservation_id
+                else {"CapacityReservationResourceGroupArn": target.capacity_reservation_resource_group_arn}
+            )
+        if lt.instance_market_options is not None:  # staging's burst: a Capacity Block
+            assert data["InstanceMarketOptions"]["MarketType"] == lt.instance_market_options.market_type
 
     @staticmethod
     def check_overrides(deployed: list[dict], overrides: list) -> None:

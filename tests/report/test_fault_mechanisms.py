@@ -96,13 +96,17 @@ def test_az_impairment_with_and_without_zonal_shift():
         "percent_of_desired_during_zonal_shift": 50.0,
         "launches_in_other_azs": True,
     }
+    # No block: AWS's default is balanced-best-effort (API reference).
     az = only_fleet(seed().build())["az_impairment"]
     assert (az["zonal_shift"], az["capacity_distribution_strategy"], az["launches_in_other_azs"]) == (
         False,
-        "balanced-only",
-        False,
+        "balanced-best-effort",
+        True,
     )
     assert az["serving_instances_during_zonal_shift"] is None
+    b = seed(availability_zone_distribution={"capacity_distribution_strategy": "balanced-only"})
+    az = only_fleet(b.build())["az_impairment"]
+    assert (az["capacity_distribution_strategy"], az["launches_in_other_azs"]) == ("balanced-only", False)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """A Capacity Block fleet and attribute-based selection by accelerator name, synthesized
 from YAML through the real command line and passed through the real ``terraform
-validate`` with hashicorp/aws 5.100.0: no shipped example launches into a Capacity Block
-(it needs a reservation that exists; moto has no Capacity Reservations), so this is
-where its Terraform is checked against the provider's schema."""
+validate`` with hashicorp/aws 5.100.0, in the combinations the shipped examples do not
+have: a reservation resource group target, a spot group beside a reserved one, and
+``accelerator_names`` (no shipped example selects by name: the provider's list has no
+GPU of the current g5/g6/g6e/p5 families). Staging's ``burst`` fleet is the shipped
+Capacity Block (validated with the examples, applied on the emulator at desired 0)."""
 
 from __future__ import annotations
 
