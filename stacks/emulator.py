@@ -58,8 +58,9 @@ def free_port() -> int:
 
 
 class MotoServer:
-    """moto's server (``python -m stacks.moto_server``) on 127.0.0.1, started from this interpreter's
-    environment (the project's ``.venv``, where moto[server] is a dev dependency).
+    """moto's server (``python -m stacks.moto_server``) on 127.0.0.1, started from this
+    interpreter's environment (the project's ``.venv``, where moto[server] is a dev
+    dependency).
 
     ``endpoint`` is its URL. ``start()`` waits (up to ``timeout`` seconds) until it
     answers and raises ``RuntimeError`` with its log otherwise; ``stop()`` terminates it.

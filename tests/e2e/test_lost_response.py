@@ -26,10 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from emulator import MotoServer
+from emulator import MotoServer, override
 from helpers import terraform, terraform_env
-
-from stacks.emulator import DUMMY_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -91,17 +89,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def configuration(endpoint: str) -> dict:
-    """A VPC and a target group, the AWS provider pointed at ``endpoint``."""
+    """A VPC and a target group, the AWS provider pointed at ``endpoint`` as the
+    emulator override points every stack's (:func:`stacks.emulator.override`)."""
+    provider = override({}, endpoint)["provider"]["aws"]
     return {
-        "provider": {
-            "aws": {
-                "region": "us-east-1",
-                **DUMMY_KEYS,
-                "skip_credentials_validation": True,
-                "skip_metadata_api_check": True,
-                "endpoints": [dict.fromkeys(("ec2", "elbv2", "sts", "iam"), endpoint)],
-            }
-        },
+        "provider": {"aws": {"region": "us-east-1", **provider}},
         "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
         "resource": {
             "aws_vpc": {"main": {"cidr_block": "10.40.0.0/16"}},
